@@ -1,0 +1,760 @@
+//! The one definition of the trailpq table.
+//!
+//! Every column is declared once in [`COLUMNS`]: its name, where its value comes from (a JSON path in
+//! the CloudTrail record, or the file the record was read from), how the JSON value is typed, and a
+//! one-line meaning. The Arrow schema, the flattener's path tree, `export`, `trailpq schema`, the
+//! README's column table and the DDL generators all derive from this table.
+//!
+//! Partition columns are not stored in the Parquet files (Hive style); they are described in
+//! [`PARTITION_COLUMNS`] and derived from record columns by the writer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+
+/// Version of the table layout, stored in each Parquet file's metadata.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// How a JSON value is typed into its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A JSON string, stored as UTF-8.
+    Str,
+    /// A boolean. CloudTrail writes some flags as JSON booleans (`readOnly`) and some as the
+    /// strings `"true"`/`"false"` (`mfaAuthenticated`); both become a boolean column, and the form
+    /// named here is the one `export` writes back.
+    Bool(BoolForm),
+    /// An ISO-8601 time string, stored as a UTC timestamp in milliseconds.
+    Time,
+    /// A free-form JSON object, stored as its JSON text.
+    Json,
+    /// The `resources` array: a list of `{ARN, accountId, type}` objects.
+    Resources,
+}
+
+/// The JSON spelling of a boolean that CloudTrail uses for a given field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoolForm {
+    /// `true` / `false`
+    Json,
+    /// `"true"` / `"false"`
+    Text,
+}
+
+/// Where a column's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A path of keys in the CloudTrail record, and how its value is typed.
+    Record(&'static [&'static str], Kind),
+    /// The object key or file path the record was read from.
+    SourceKey,
+    /// The record's position (0-based) among the records of its file.
+    SourceIndex,
+    /// The wrapper the record arrived in (EventBridge envelope, event-history row), as JSON.
+    SourceEnvelope,
+    /// Everything in the record that no typed column holds exactly, as JSON.
+    Extra,
+}
+
+/// One column of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub origin: Origin,
+    pub doc: &'static str,
+}
+
+impl Column {
+    /// The Arrow type this column is stored as.
+    pub fn data_type(&self) -> DataType {
+        match self.origin {
+            Origin::SourceIndex => DataType::Int64,
+            Origin::SourceKey | Origin::SourceEnvelope | Origin::Extra => DataType::Utf8,
+            Origin::Record(_, kind) => match kind {
+                Kind::Str | Kind::Json => DataType::Utf8,
+                Kind::Bool(_) => DataType::Boolean,
+                Kind::Time => timestamp_type(),
+                Kind::Resources => resources_type(),
+            },
+        }
+    }
+
+    /// The JSON path as readers know it, e.g. `userIdentity.sessionContext.attributes.creationDate`.
+    pub fn json_path(&self) -> String {
+        match self.origin {
+            Origin::Record(path, Kind::Resources) => format!("{}[]", path.join(".")),
+            Origin::Record(path, _) => path.join("."),
+            Origin::SourceKey => "(file)".into(),
+            Origin::SourceIndex => "(position in file)".into(),
+            Origin::SourceEnvelope => "(wrapper)".into(),
+            Origin::Extra => "(anything else)".into(),
+        }
+    }
+
+    /// A short, engine-neutral name of the stored type, for docs.
+    pub fn type_name(&self) -> String {
+        type_name(&self.data_type())
+    }
+}
+
+/// UTC timestamps in milliseconds: CloudTrail times have second precision, and Athena's
+/// `timestamp` has millisecond precision.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+}
+
+/// The struct of one `resources[]` element.
+pub fn resource_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("arn", DataType::Utf8, true),
+        Field::new("account_id", DataType::Utf8, true),
+        Field::new("type", DataType::Utf8, true),
+    ])
+}
+
+/// JSON keys of a `resources[]` element, in the order of [`resource_fields`].
+pub const RESOURCE_KEYS: [&str; 3] = ["ARN", "accountId", "type"];
+
+/// The list element is named `element`, as the Parquet spec names it.
+pub fn resources_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "element",
+        DataType::Struct(resource_fields()),
+        true,
+    )))
+}
+
+/// Engine-neutral type names used in docs.
+pub fn type_name(dt: &DataType) -> String {
+    match dt {
+        DataType::Utf8 => "string".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Date32 => "date".into(),
+        DataType::Timestamp(TimeUnit::Millisecond, Some(_)) => "timestamp(ms, UTC)".into(),
+        DataType::List(f) => format!("list<{}>", type_name(f.data_type())),
+        DataType::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+const fn rec(
+    name: &'static str,
+    path: &'static [&'static str],
+    kind: Kind,
+    doc: &'static str,
+) -> Column {
+    Column {
+        name,
+        origin: Origin::Record(path, kind),
+        doc,
+    }
+}
+
+use BoolForm::{Json as JsonBool, Text as TextBool};
+use Kind::{Bool, Json, Resources, Str, Time};
+
+const UI: &str = "userIdentity";
+const SC: &str = "sessionContext";
+
+/// Every column of the table, in the order of the Parquet files. Record columns follow the order
+/// in which CloudTrail writes the keys, so `export` writes records in a familiar order.
+pub static COLUMNS: &[Column] = &[
+    rec(
+        "event_version",
+        &["eventVersion"],
+        Str,
+        "Record format version, 1.0 to 1.11",
+    ),
+    rec(
+        "user_type",
+        &[UI, "type"],
+        Str,
+        "Kind of principal: Root, IAMUser, AssumedRole, AWSService, …",
+    ),
+    rec(
+        "user_principal_id",
+        &[UI, "principalId"],
+        Str,
+        "Unique id of the principal",
+    ),
+    rec(
+        "user_arn",
+        &[UI, "arn"],
+        Str,
+        "ARN of the principal that made the call",
+    ),
+    rec(
+        "user_account_id",
+        &[UI, "accountId"],
+        Str,
+        "Account that owns the principal",
+    ),
+    rec(
+        "user_access_key_id",
+        &[UI, "accessKeyId"],
+        Str,
+        "Access key used to sign the request",
+    ),
+    rec(
+        "user_name",
+        &[UI, "userName"],
+        Str,
+        "Friendly name of the principal",
+    ),
+    rec(
+        "user_invoked_by",
+        &[UI, "invokedBy"],
+        Str,
+        "AWS service that made the call on the principal's behalf",
+    ),
+    rec(
+        "user_identity_provider",
+        &[UI, "identityProvider"],
+        Str,
+        "Identity provider of a SAML or web-identity user",
+    ),
+    rec(
+        "user_credential_id",
+        &[UI, "credentialId"],
+        Str,
+        "Id of the bearer-token credential used",
+    ),
+    rec(
+        "user_on_behalf_of_user_id",
+        &[UI, "onBehalfOf", "userId"],
+        Str,
+        "IAM Identity Center user the call was made for",
+    ),
+    rec(
+        "user_on_behalf_of_identity_store_arn",
+        &[UI, "onBehalfOf", "identityStoreArn"],
+        Str,
+        "Identity store of that user",
+    ),
+    rec(
+        "user_in_scope_of_source_arn",
+        &[UI, "inScopeOf", "sourceArn"],
+        Str,
+        "Resource (Lambda, EC2, …) the credentials were issued to",
+    ),
+    rec(
+        "user_in_scope_of_source_account",
+        &[UI, "inScopeOf", "sourceAccount"],
+        Str,
+        "Account of that resource",
+    ),
+    rec(
+        "user_in_scope_of_issuer_type",
+        &[UI, "inScopeOf", "issuerType"],
+        Str,
+        "Type of that resource, e.g. AWS::Lambda::Function",
+    ),
+    rec(
+        "user_in_scope_of_credentials_issued_to",
+        &[UI, "inScopeOf", "credentialsIssuedTo"],
+        Str,
+        "What the credentials were issued to",
+    ),
+    rec(
+        "user_invoked_by_delegate_account_id",
+        &[UI, "invokedByDelegate", "accountId"],
+        Str,
+        "Account using temporary delegated access",
+    ),
+    rec(
+        "session_creation_date",
+        &[UI, SC, "attributes", "creationDate"],
+        Time,
+        "When the temporary credentials were issued (UTC)",
+    ),
+    rec(
+        "session_mfa_authenticated",
+        &[UI, SC, "attributes", "mfaAuthenticated"],
+        Bool(TextBool),
+        "Whether the session was authenticated with MFA",
+    ),
+    rec(
+        "session_issuer_type",
+        &[UI, SC, "sessionIssuer", "type"],
+        Str,
+        "Kind of entity that issued the session: Role, IAMUser, Root",
+    ),
+    rec(
+        "session_issuer_principal_id",
+        &[UI, SC, "sessionIssuer", "principalId"],
+        Str,
+        "Principal id of the session issuer",
+    ),
+    rec(
+        "session_issuer_arn",
+        &[UI, SC, "sessionIssuer", "arn"],
+        Str,
+        "ARN of the role or user that issued the session",
+    ),
+    rec(
+        "session_issuer_account_id",
+        &[UI, SC, "sessionIssuer", "accountId"],
+        Str,
+        "Account that owns the session issuer",
+    ),
+    rec(
+        "session_issuer_user_name",
+        &[UI, SC, "sessionIssuer", "userName"],
+        Str,
+        "Name of the role or user that issued the session",
+    ),
+    rec(
+        "session_web_id_federated_provider",
+        &[UI, SC, "webIdFederationData", "federatedProvider"],
+        Str,
+        "Web-identity provider (e.g. accounts.google.com)",
+    ),
+    rec(
+        "session_web_id_attributes",
+        &[UI, SC, "webIdFederationData", "attributes"],
+        Json,
+        "Provider-specific web-identity attributes, JSON",
+    ),
+    rec(
+        "session_source_identity",
+        &[UI, SC, "sourceIdentity"],
+        Str,
+        "Source identity carried through role chaining",
+    ),
+    rec(
+        "session_ec2_role_delivery",
+        &[UI, SC, "ec2RoleDelivery"],
+        Str,
+        "Instance metadata version that delivered EC2 role credentials",
+    ),
+    rec(
+        "session_ec2_issued_in_vpc",
+        &[UI, SC, "ec2IssuedInVPC"],
+        Str,
+        "VPC the EC2 role credentials were issued in",
+    ),
+    rec(
+        "session_assumed_root",
+        &[UI, SC, "assumedRoot"],
+        Bool(TextBool),
+        "Whether the session came from sts:AssumeRoot",
+    ),
+    rec(
+        "session_sign_in_session_arn",
+        &[UI, SC, "signInSessionArn"],
+        Str,
+        "Console sign-in session the call belongs to",
+    ),
+    rec(
+        "event_time",
+        &["eventTime"],
+        Time,
+        "When the request completed (UTC)",
+    ),
+    rec(
+        "event_source",
+        &["eventSource"],
+        Str,
+        "Service that received the call, e.g. connect.amazonaws.com",
+    ),
+    rec(
+        "event_name",
+        &["eventName"],
+        Str,
+        "API action or event, e.g. CreateUser",
+    ),
+    rec(
+        "aws_region",
+        &["awsRegion"],
+        Str,
+        "Region the request was made to",
+    ),
+    rec(
+        "source_ip_address",
+        &["sourceIPAddress"],
+        Str,
+        "Caller's IP address, or the calling service's name",
+    ),
+    rec(
+        "user_agent",
+        &["userAgent"],
+        Str,
+        "Client that made the request: console, SDK, CLI, service",
+    ),
+    rec(
+        "error_code",
+        &["errorCode"],
+        Str,
+        "Error code if the call failed",
+    ),
+    rec(
+        "error_message",
+        &["errorMessage"],
+        Str,
+        "Error message if the call failed",
+    ),
+    rec(
+        "request_parameters",
+        &["requestParameters"],
+        Json,
+        "Request parameters, JSON",
+    ),
+    rec(
+        "response_elements",
+        &["responseElements"],
+        Json,
+        "Response elements, JSON",
+    ),
+    rec(
+        "additional_event_data",
+        &["additionalEventData"],
+        Json,
+        "Additional data about the event, JSON",
+    ),
+    rec(
+        "request_id",
+        &["requestID"],
+        Str,
+        "Id of the request, set by the called service",
+    ),
+    rec(
+        "event_id",
+        &["eventID"],
+        Str,
+        "Id of the event, set by CloudTrail; duplicates share it",
+    ),
+    rec(
+        "read_only",
+        &["readOnly"],
+        Bool(JsonBool),
+        "Whether the operation only reads",
+    ),
+    rec(
+        "resources",
+        &["resources"],
+        Resources,
+        "Resources accessed: ARN, account and type",
+    ),
+    rec(
+        "event_type",
+        &["eventType"],
+        Str,
+        "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, AwsConsoleAction, …",
+    ),
+    rec(
+        "api_version",
+        &["apiVersion"],
+        Str,
+        "API version of the call",
+    ),
+    rec(
+        "management_event",
+        &["managementEvent"],
+        Bool(JsonBool),
+        "Whether this is a management (control-plane) event",
+    ),
+    rec(
+        "recipient_account_id",
+        &["recipientAccountId"],
+        Str,
+        "Account that received this event",
+    ),
+    rec(
+        "service_event_details",
+        &["serviceEventDetails"],
+        Json,
+        "Details of a service event, JSON",
+    ),
+    rec(
+        "shared_event_id",
+        &["sharedEventID"],
+        Str,
+        "Id shared by the copies of one event delivered to several accounts",
+    ),
+    rec(
+        "vpc_endpoint_id",
+        &["vpcEndpointId"],
+        Str,
+        "VPC endpoint the request went through",
+    ),
+    rec(
+        "vpc_endpoint_account_id",
+        &["vpcEndpointAccountId"],
+        Str,
+        "Account that owns that VPC endpoint",
+    ),
+    rec(
+        "event_category",
+        &["eventCategory"],
+        Str,
+        "Management, Data, NetworkActivity or Insight",
+    ),
+    rec(
+        "addendum_reason",
+        &["addendum", "reason"],
+        Str,
+        "Why the event was delivered late or changed",
+    ),
+    rec(
+        "addendum_updated_fields",
+        &["addendum", "updatedFields"],
+        Str,
+        "Fields an updated event changed",
+    ),
+    rec(
+        "addendum_original_request_id",
+        &["addendum", "originalRequestID"],
+        Str,
+        "Request id of the original event",
+    ),
+    rec(
+        "addendum_original_event_id",
+        &["addendum", "originalEventID"],
+        Str,
+        "Event id of the original event",
+    ),
+    rec(
+        "session_credential_from_console",
+        &["sessionCredentialFromConsole"],
+        Bool(TextBool),
+        "Whether the credentials came from a console session",
+    ),
+    rec(
+        "edge_device_details",
+        &["edgeDeviceDetails"],
+        Json,
+        "Edge device (e.g. S3 on Outposts) details, JSON",
+    ),
+    rec(
+        "tls_version",
+        &["tlsDetails", "tlsVersion"],
+        Str,
+        "TLS version of the request",
+    ),
+    rec(
+        "tls_cipher_suite",
+        &["tlsDetails", "cipherSuite"],
+        Str,
+        "TLS cipher suite of the request",
+    ),
+    rec(
+        "tls_client_provided_host_header",
+        &["tlsDetails", "clientProvidedHostHeader"],
+        Str,
+        "Host name the client asked for",
+    ),
+    rec(
+        "tls_key_exchange",
+        &["tlsDetails", "keyExchange"],
+        Str,
+        "TLS key exchange group",
+    ),
+    rec(
+        "insight_details",
+        &["insightDetails"],
+        Json,
+        "CloudTrail Insights details, JSON",
+    ),
+    rec(
+        "event_context",
+        &["eventContext"],
+        Json,
+        "CloudTrail Lake enrichment context, JSON",
+    ),
+    Column {
+        name: "source_key",
+        origin: Origin::SourceKey,
+        doc: "Object URL or file path the record was read from",
+    },
+    Column {
+        name: "source_index",
+        origin: Origin::SourceIndex,
+        doc: "Position of the record in that file, from 0",
+    },
+    Column {
+        name: "source_envelope",
+        origin: Origin::SourceEnvelope,
+        doc: "EventBridge envelope or event-history row the record came in, without the record, JSON",
+    },
+    Column {
+        name: "extra",
+        origin: Origin::Extra,
+        doc: "Everything no typed column holds exactly (unknown keys, other types, nulls, non-canonical times), JSON shaped like the record",
+    },
+];
+
+/// A partition column: derived from the record, encoded in the directory names, not in the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionColumn {
+    pub name: &'static str,
+    pub data_type_name: &'static str,
+    pub derived_from: &'static str,
+    pub doc: &'static str,
+}
+
+pub static PARTITION_COLUMNS: &[PartitionColumn] = &[
+    PartitionColumn {
+        name: "account_id",
+        data_type_name: "string",
+        derived_from: "recipientAccountId",
+        doc: "Partition: the account that received the event",
+    },
+    PartitionColumn {
+        name: "region",
+        data_type_name: "string",
+        derived_from: "awsRegion",
+        doc: "Partition: the region of the event",
+    },
+    PartitionColumn {
+        name: "event_date",
+        data_type_name: "date",
+        derived_from: "eventTime",
+        doc: "Partition: UTC date of event_time",
+    },
+];
+
+/// Index of a column in [`COLUMNS`] (and in the Arrow schema).
+pub fn column_index(name: &str) -> Option<usize> {
+    static INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+        COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, i))
+            .collect()
+    });
+    INDEX.get(name).copied()
+}
+
+/// Index of the column with the given origin (for the non-record columns).
+pub fn origin_index(origin: Origin) -> usize {
+    COLUMNS
+        .iter()
+        .position(|c| c.origin == origin)
+        .expect("every non-record origin has a column")
+}
+
+/// The Arrow schema of the stored files.
+pub fn arrow_schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        Arc::new(Schema::new(
+            COLUMNS
+                .iter()
+                .map(|c| Field::new(c.name, c.data_type(), true))
+                .collect::<Vec<_>>(),
+        ))
+    });
+    SCHEMA.clone()
+}
+
+/// A node of the tree of JSON paths that typed columns come from.
+#[derive(Debug, Default)]
+pub struct PathNode {
+    /// The node's own key ("" for the record).
+    pub key: &'static str,
+    /// Set for a leaf: the column it fills.
+    pub column: Option<usize>,
+    /// Set for an object: its known keys.
+    pub children: HashMap<&'static str, usize>,
+    /// Key order of the children as declared, for `export`.
+    pub order: Vec<&'static str>,
+}
+
+/// The tree of record paths, as a flat arena; node 0 is the record itself.
+pub fn path_tree() -> &'static [PathNode] {
+    static TREE: LazyLock<Vec<PathNode>> = LazyLock::new(|| {
+        let mut nodes = vec![PathNode::default()];
+        for (index, column) in COLUMNS.iter().enumerate() {
+            let Origin::Record(path, _) = column.origin else {
+                continue;
+            };
+            let mut at = 0;
+            for key in path.iter() {
+                at = match nodes[at].children.get(key) {
+                    Some(&next) => next,
+                    None => {
+                        nodes.push(PathNode {
+                            key,
+                            ..PathNode::default()
+                        });
+                        let next = nodes.len() - 1;
+                        nodes[at].children.insert(key, next);
+                        nodes[at].order.push(key);
+                        next
+                    }
+                };
+            }
+            assert!(
+                nodes[at].column.is_none(),
+                "two columns share the path {path:?}"
+            );
+            nodes[at].column = Some(index);
+        }
+        nodes
+    });
+    &TREE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        let partitions = PARTITION_COLUMNS.iter().map(|p| p.name);
+        for name in COLUMNS.iter().map(|c| c.name).chain(partitions) {
+            assert!(seen.insert(name), "duplicate column {name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_are_never_interior_nodes() {
+        for node in path_tree() {
+            assert!(
+                node.column.is_none() || node.children.is_empty(),
+                "a path is both a column and an object"
+            );
+        }
+    }
+
+    #[test]
+    fn arrow_types_are_reader_friendly() {
+        for field in arrow_schema().fields() {
+            let dt = field.data_type();
+            assert!(!dt.is_unsigned_integer(), "{} is unsigned", field.name());
+            if let DataType::Timestamp(unit, tz) = dt {
+                assert_eq!(*unit, TimeUnit::Millisecond);
+                assert_eq!(tz.as_deref(), Some("UTC"));
+            }
+        }
+    }
+
+    #[test]
+    fn paths_render_like_cloudtrail_docs() {
+        let c = &COLUMNS[column_index("session_issuer_arn").unwrap()];
+        assert_eq!(
+            c.json_path(),
+            "userIdentity.sessionContext.sessionIssuer.arn"
+        );
+        let r = &COLUMNS[column_index("resources").unwrap()];
+        assert_eq!(r.json_path(), "resources[]");
+        assert_eq!(
+            r.type_name(),
+            "list<struct<arn: string, account_id: string, type: string>>"
+        );
+    }
+}

@@ -1,0 +1,706 @@
+//! Recognising input shapes: which files are CloudTrail logs, and where their records are.
+//!
+//! Recognition is by content. A file may be gzip-compressed or plain; its JSON may be the S3
+//! delivery format `{"Records":[...]}`, the `lookup-events` output `{"Events":[...]}`, a bare
+//! array, NDJSON (CloudWatch Logs exports), or a single record. Each element may be a record, an
+//! EventBridge envelope whose `detail` is the record, or an event-history row whose
+//! `CloudTrailEvent` is the record as a JSON string. Digest files are recognised and skipped.
+//!
+//! [`read_file`] streams a file through the [`scan::Scanner`] and hands each record to a callback;
+//! it never holds more than one record, whatever the file's size.
+
+pub mod json;
+pub mod scan;
+
+use std::borrow::Cow;
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+
+use flate2::read::MultiGzDecoder;
+use memchr::memmem;
+
+use json::{Members, value_kind};
+use scan::{Container, Event, Rejection, Scanner};
+
+/// Bounds on a single record.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest record (or wrapped record) in bytes. CloudTrail caps events at 256 KB.
+    pub max_record_bytes: usize,
+    /// Deepest nesting of objects and arrays in a record.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_record_bytes: 4 << 20,
+            max_depth: 128,
+        }
+    }
+}
+
+/// A record found in a file.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// A record, with the wrapper it came in (as JSON), if any.
+    Record {
+        index: u64,
+        text: Cow<'a, str>,
+        envelope: Option<String>,
+    },
+    /// An element that is not a usable record; the rest of the file is fine.
+    Bad { index: u64, reason: String },
+}
+
+/// What a file turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A CloudTrail log; its records were handed out.
+    Log,
+    /// Not a log (with the reason): skipped, not an error.
+    Skip(String),
+}
+
+/// Why a file cannot be used. None of its records may be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine(pub String);
+
+impl std::fmt::Display for Quarantine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a file name says it holds JSON logs. Content decides; the name only decides whether
+/// a file whose content is not CloudTrail is skipped quietly (README.md) or reported (x.json.gz).
+pub fn name_claims_log(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".json", ".jsonl", ".ndjson"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Reads one file: decompresses it if needed, recognises its shape and calls `on_item` for every
+/// record. `on_item` may stop the file with a quarantine reason (e.g. a record is invalid JSON).
+pub fn read_file<R, F>(
+    reader: R,
+    name: &str,
+    limits: Limits,
+    mut on_item: F,
+) -> Result<Verdict, Quarantine>
+where
+    R: Read,
+    F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+{
+    let mut source = Tracked {
+        inner: reader,
+        failed: false,
+    };
+    let mut head = Vec::with_capacity(8);
+    read_head(&mut source, &mut head, 4).map_err(|e| Quarantine(format!("read failed: {e}")))?;
+
+    let compression = Compression::sniff(&head);
+    let mut input: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(io::Cursor::new(head).chain(&mut source)),
+        Compression::Gzip => Box::new(MultiGzDecoder::new(
+            io::Cursor::new(head).chain(&mut source),
+        )),
+        Compression::Other(kind) => {
+            return not_a_log(name, format!("{kind}-compressed; only gzip is supported"));
+        }
+    };
+
+    let mut scanner = Scanner::new(scan::Limits {
+        max_item_bytes: limits.max_record_bytes,
+        max_depth: limits.max_depth,
+    });
+    let mut state = FileState::default();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut first_chunk = true;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                drop(input);
+                return Err(Quarantine(read_error(&e, compression, source.failed)));
+            }
+        };
+        let chunk = &buf[..n];
+        if first_chunk {
+            first_chunk = false;
+            match chunk.iter().find(|b| !b" \t\r\n".contains(b)) {
+                Some(b'{' | b'[') => {}
+                Some(0xEF) => {} // a byte-order mark; the scanner checks what follows
+                Some(_) => return not_a_log(name, "not JSON".into()),
+                None => {}
+            }
+        }
+        let flow = scanner
+            .feed(chunk, &mut |event| {
+                state.on_event(event, limits, &mut on_item)
+            })
+            .map_err(|e| Quarantine(e.to_string()))?;
+        if let ControlFlow::Break(()) = flow {
+            return state.stopped(name);
+        }
+    }
+    if first_chunk {
+        return not_a_log(name, "empty".into());
+    }
+    let flow = scanner
+        .finish(&mut |event| state.on_event(event, limits, &mut on_item))
+        .map_err(|e| Quarantine(e.to_string()))?;
+    if let ControlFlow::Break(()) = flow {
+        return state.stopped(name);
+    }
+    if !state.saw_value {
+        return not_a_log(name, "no JSON value".into());
+    }
+    Ok(Verdict::Log)
+}
+
+/// A file that is not a CloudTrail log: skipped, or quarantined when its name says it is one.
+fn not_a_log(name: &str, what: String) -> Result<Verdict, Quarantine> {
+    if name_claims_log(name) {
+        Err(Quarantine(format!("{what}: expected CloudTrail JSON")))
+    } else {
+        Ok(Verdict::Skip(format!("not a CloudTrail log ({what})")))
+    }
+}
+
+/// Per-file progress of recognition.
+#[derive(Default)]
+struct FileState {
+    saw_value: bool,
+    /// The file has shown itself to be a log (a wrapper, or a first record that looks like one).
+    decided: bool,
+    /// A `Records`/`Events` wrapper was seen (so a broken value after it is trailing data).
+    after_wrapper: bool,
+    /// Why the scan was stopped, if it was.
+    stop: Option<Stop>,
+}
+
+enum Stop {
+    Digest,
+    NotCloudTrail(String),
+    Quarantine(Quarantine),
+}
+
+impl FileState {
+    fn on_event<F>(&mut self, event: Event<'_>, limits: Limits, on_item: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
+        self.saw_value = true;
+        let (index, container, bytes) = match event {
+            Event::Open(Container::Records | Container::Events) => {
+                self.decided = true;
+                self.after_wrapper = true;
+                return ControlFlow::Continue(());
+            }
+            Event::Open(_) => return ControlFlow::Continue(()),
+            Event::Tail(bytes) => return self.check_tail(bytes),
+            Event::Rejected { index, why, .. } => {
+                let reason = match why {
+                    Rejection::TooLarge { bytes } => format!(
+                        "record is {bytes} bytes; the limit is {} (CloudTrail caps events at 256 KB)",
+                        limits.max_record_bytes
+                    ),
+                    Rejection::TooDeep => {
+                        format!("record is nested deeper than {} levels", limits.max_depth)
+                    }
+                };
+                return self.deliver(on_item, Item::Bad { index, reason });
+            }
+            Event::Item {
+                index,
+                container,
+                bytes,
+            } => (index, container, bytes),
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                return self.quarantine(format!(
+                    "invalid UTF-8 in record {index} at byte {} of the record",
+                    e.valid_up_to()
+                ));
+            }
+        };
+        let item = match classify(text, limits, !self.decided) {
+            Ok(Shape::Digest) if !self.decided && container == Container::Stream => {
+                self.stop = Some(Stop::Digest);
+                return ControlFlow::Break(());
+            }
+            Ok(Shape::Record {
+                text,
+                envelope,
+                looks_like_record,
+            }) => {
+                if !self.decided && !looks_like_record {
+                    self.stop = Some(Stop::NotCloudTrail(format!(
+                        "JSON, but {} does not look like a CloudTrail record or a Records wrapper",
+                        if container == Container::Stream {
+                            "the first value"
+                        } else {
+                            "the first element"
+                        }
+                    )));
+                    return ControlFlow::Break(());
+                }
+                Item::Record {
+                    index,
+                    text,
+                    envelope,
+                }
+            }
+            Ok(Shape::Digest) => Item::Record {
+                index,
+                text: Cow::Borrowed(text),
+                envelope: None,
+            },
+            Err(ShapeError::Bad(reason)) => {
+                if !self.decided {
+                    self.stop = Some(Stop::NotCloudTrail(format!(
+                        "JSON, but its first value is {reason}"
+                    )));
+                    return ControlFlow::Break(());
+                }
+                Item::Bad { index, reason }
+            }
+            Err(ShapeError::InvalidJson(e))
+                if container == Container::Stream && self.after_wrapper =>
+            {
+                return self.quarantine(format!("trailing data after the records: {e}"));
+            }
+            Err(ShapeError::InvalidJson(e)) => {
+                return self.quarantine(format!("invalid JSON in record {index}: {e}"));
+            }
+        };
+        self.decided = true;
+        self.deliver(on_item, item)
+    }
+
+    fn deliver<F>(&mut self, on_item: &mut F, item: Item<'_>) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
+        self.decided = true;
+        match on_item(item) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(q) => {
+                self.stop = Some(Stop::Quarantine(q));
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn quarantine(&mut self, reason: String) -> ControlFlow<()> {
+        self.stop = Some(Stop::Quarantine(Quarantine(reason)));
+        ControlFlow::Break(())
+    }
+
+    /// Members after the `Records`/`Events` array: only `lookup-events`' `NextToken` is expected.
+    fn check_tail(&mut self, bytes: &[u8]) -> ControlFlow<()> {
+        let text = std::str::from_utf8(bytes).unwrap_or("");
+        let unexpected: Vec<String> = match Members::parse(text) {
+            Ok(members) => members
+                .0
+                .iter()
+                .filter(|(k, _)| k != "NextToken")
+                .map(|(k, _)| format!("\"{k}\""))
+                .collect(),
+            Err(_) => vec!["(unreadable)".into()],
+        };
+        if unexpected.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        self.quarantine(format!(
+            "unexpected key {} beside the records array; expected {{\"Records\":[...]}}",
+            unexpected.join(", ")
+        ))
+    }
+
+    fn stopped(self, name: &str) -> Result<Verdict, Quarantine> {
+        match self.stop {
+            Some(Stop::Digest) => Ok(Verdict::Skip("CloudTrail digest file".into())),
+            Some(Stop::NotCloudTrail(what)) => not_a_log(name, what),
+            Some(Stop::Quarantine(q)) => Err(q),
+            None => Ok(Verdict::Log),
+        }
+    }
+}
+
+/// What one element of a log is.
+#[derive(Debug)]
+enum Shape<'a> {
+    Record {
+        text: Cow<'a, str>,
+        envelope: Option<String>,
+        looks_like_record: bool,
+    },
+    Digest,
+}
+
+#[derive(Debug)]
+enum ShapeError {
+    /// Not a record, for this reason (the element is skipped, the file is fine).
+    Bad(String),
+    /// The element is not valid JSON (the file is broken).
+    InvalidJson(serde_json::Error),
+}
+
+/// Keys of which at least one is in every CloudTrail record (any case: some exports lower-case).
+const RECORD_KEYS: &[&str] = &[
+    "eventversion",
+    "eventtime",
+    "eventsource",
+    "eventname",
+    "eventid",
+    "eventtype",
+    "useridentity",
+    "awsregion",
+    "recipientaccountid",
+    "eventcategory",
+];
+
+/// Classifies one element. Plain records are recognised without parsing them (the flattener
+/// parses them); `first` asks for the check that the file's first element looks like CloudTrail.
+fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeError> {
+    let first_byte = text.as_bytes().first().copied();
+    if first_byte != Some(b'{') {
+        // Validate it so broken JSON breaks the file, not just this element.
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(ShapeError::InvalidJson)?;
+        return Err(ShapeError::Bad(format!(
+            "{}, not a record object",
+            value_kind(text)
+        )));
+    }
+    let marked = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    let maybe_wrapped = marked("\"detail-type\"") || marked("\"CloudTrailEvent\"");
+    let maybe_digest = marked("\"digestStartTime\"");
+    if !(first || maybe_wrapped || maybe_digest) {
+        return Ok(Shape::Record {
+            text: Cow::Borrowed(text),
+            envelope: None,
+            looks_like_record: true,
+        });
+    }
+    let members = Members::parse(text).map_err(ShapeError::InvalidJson)?;
+    let looks_like_record = members.0.iter().any(|(k, _)| {
+        let k = k.to_ascii_lowercase();
+        RECORD_KEYS.contains(&k.as_str()) || k == "records"
+    });
+    if maybe_digest && members.get("digestStartTime").is_some() {
+        return Ok(Shape::Digest);
+    }
+    if maybe_wrapped {
+        if let (Some(_), Some(detail)) = (members.get("detail-type"), members.get("detail")) {
+            // An EventBridge envelope: the record is `detail`.
+            if !detail.get().starts_with('{') {
+                return Err(ShapeError::Bad(format!(
+                    "an EventBridge envelope whose detail is {}",
+                    value_kind(detail.get())
+                )));
+            }
+            return Ok(Shape::Record {
+                text: Cow::Borrowed(detail.get()),
+                envelope: Some(members.to_json_without(&["detail"])),
+                looks_like_record: true,
+            });
+        }
+        if let Some(event) = members.get("CloudTrailEvent") {
+            // An event-history row: the record is a JSON string.
+            let Ok(record) = json::decode_str(event.get()) else {
+                return Err(ShapeError::Bad(format!(
+                    "an event-history row whose CloudTrailEvent is {}, not a string",
+                    value_kind(event.get())
+                )));
+            };
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&record) {
+                return Err(ShapeError::Bad(format!(
+                    "an event-history row whose CloudTrailEvent is not JSON: {e}"
+                )));
+            }
+            if !record.starts_with('{') {
+                return Err(ShapeError::Bad(format!(
+                    "an event-history row whose CloudTrailEvent holds {}",
+                    value_kind(&record)
+                )));
+            }
+            if json::max_depth(&record) > limits.max_depth {
+                return Err(ShapeError::Bad(format!(
+                    "record is nested deeper than {} levels",
+                    limits.max_depth
+                )));
+            }
+            return Ok(Shape::Record {
+                envelope: Some(members.to_json_without(&["CloudTrailEvent"])),
+                text: Cow::Owned(record.into_owned()),
+                looks_like_record: true,
+            });
+        }
+    }
+    Ok(Shape::Record {
+        text: Cow::Borrowed(text),
+        envelope: None,
+        looks_like_record,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Other(&'static str),
+}
+
+impl Compression {
+    fn sniff(head: &[u8]) -> Self {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Other("zstd"),
+            [b'B', b'Z', b'h', ..] => Compression::Other("bzip2"),
+            [0xfd, b'7', b'z', b'X', ..] => Compression::Other("xz"),
+            [b'P', b'K', 3, 4, ..] => Compression::Other("zip"),
+            _ => Compression::None,
+        }
+    }
+}
+
+/// A reader that remembers whether it failed, to tell read errors from decompression errors.
+struct Tracked<R> {
+    inner: R,
+    failed: bool,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+}
+
+fn read_head<R: Read>(reader: &mut R, head: &mut Vec<u8>, want: usize) -> io::Result<()> {
+    let mut buf = [0u8; 8];
+    while head.len() < want {
+        match reader.read(&mut buf[..want - head.len()]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn read_error(e: &io::Error, compression: Compression, source_failed: bool) -> String {
+    if source_failed || compression != Compression::Gzip {
+        return format!("read failed: {e}");
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "truncated gzip: the compressed data ends early".into(),
+        _ => format!("corrupt gzip data: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Reads `bytes` as file `name`; returns the verdict and the items as strings.
+    fn read(name: &str, bytes: &[u8]) -> (Result<Verdict, Quarantine>, Vec<String>) {
+        let mut items = Vec::new();
+        let verdict = read_file(
+            bytes,
+            name,
+            Limits {
+                max_record_bytes: 200,
+                max_depth: 8,
+            },
+            |item| {
+                // Like the flattener, stop the file at a record that is not JSON.
+                if let Item::Record { index, text, .. } = &item {
+                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                        return ControlFlow::Break(Quarantine(format!(
+                            "invalid JSON in record {index}: {e}"
+                        )));
+                    }
+                }
+                items.push(match item {
+                    Item::Record {
+                        index,
+                        text,
+                        envelope,
+                    } => {
+                        format!(
+                            "{index}: {text}{}",
+                            envelope.map(|e| format!(" in {e}")).unwrap_or_default()
+                        )
+                    }
+                    Item::Bad { index, reason } => format!("{index}: bad: {reason}"),
+                });
+                ControlFlow::Continue(())
+            },
+        );
+        (verdict, items)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn records_wrapper_plain_and_gzip() {
+        let doc = br#"{"Records":[{"eventName":"A"},7,{"eventName":"B"}]}"#;
+        for bytes in [doc.to_vec(), gzip(doc)] {
+            let (verdict, items) = read("x.json.gz", &bytes);
+            assert_eq!(verdict, Ok(Verdict::Log));
+            assert_eq!(
+                items,
+                [
+                    r#"0: {"eventName":"A"}"#,
+                    "1: bad: a number, not a record object",
+                    r#"2: {"eventName":"B"}"#
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn eventbridge_and_event_history_rows() {
+        let ndjson = concat!(
+            r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"A"}}"#,
+            "\n",
+            r#"{"EventId":"e1","CloudTrailEvent":"{\"eventName\":\"B\"}","ReadOnly":"true"}"#,
+            "\n",
+            r#"{"detail-type":"x","detail":"oops"}"#,
+        );
+        let (verdict, items) = read("events.jsonl", ndjson.as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(
+            items,
+            [
+                r#"0: {"eventName":"A"} in {"version":"0","detail-type":"AWS API Call via CloudTrail"}"#,
+                r#"1: {"eventName":"B"} in {"EventId":"e1","ReadOnly":"true"}"#,
+                "2: bad: an EventBridge envelope whose detail is a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_record_that_mentions_detail_type_is_still_a_record() {
+        let rec = br#"{"eventName":"PutRule","requestParameters":{"eventPattern":"{\"detail-type\":[\"x\"]}"}}"#;
+        let (verdict, items) = read("r.json", rec);
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(items.len(), 1);
+        assert!(!items[0].contains(" in "));
+    }
+
+    #[test]
+    fn digests_and_non_logs_are_skipped() {
+        let digest = br#"{"awsAccountId":"1","digestStartTime":"2020","logFiles":[]}"#;
+        assert_eq!(
+            read("d.json.gz", &gzip(digest)).0,
+            Ok(Verdict::Skip("CloudTrail digest file".into()))
+        );
+        assert!(matches!(read("README.md", b"# hi").0, Ok(Verdict::Skip(_))));
+        assert!(matches!(read("a.tsv", b"").0, Ok(Verdict::Skip(_))));
+        assert!(matches!(
+            read("package.yaml", b"{\"name\":\"x\"}").0,
+            Ok(Verdict::Skip(_))
+        ));
+    }
+
+    #[test]
+    fn broken_logs_are_quarantined_with_a_reason() {
+        let doc = br#"{"Records":[{"eventName":"A"}]}"#;
+        let gz = gzip(doc);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("t.json.gz", gz[..gz.len() - 10].to_vec(), "truncated gzip"),
+            (
+                "c.json.gz",
+                [&gz[..gz.len() - 8], &[0u8; 4][..], &gz[gz.len() - 4..]].concat(),
+                "corrupt gzip",
+            ),
+            (
+                "j.json",
+                br#"{"Records":[{"eventName":"A"},{"x":}]}"#.to_vec(),
+                "invalid JSON in record 1",
+            ),
+            (
+                "g.json",
+                [&doc[..], b" trailing"].concat(),
+                "trailing data after the records",
+            ),
+            (
+                "h.json",
+                [&doc[..], b" <garbage>"].concat(),
+                "invalid JSON at byte",
+            ),
+            (
+                "u.json",
+                b"{\"Records\":[{\"eventName\":\"\xff\"}]}".to_vec(),
+                "invalid UTF-8 in record 0",
+            ),
+            (
+                "n.json",
+                br#"{"foo":[1]}"#.to_vec(),
+                "does not look like a CloudTrail record",
+            ),
+            (
+                "r.json",
+                br#"{"Records":[],"Other":1}"#.to_vec(),
+                "unexpected key \"Other\"",
+            ),
+            ("e.json.gz", Vec::new(), "empty"),
+            (
+                "z.json.gz",
+                vec![0x28, 0xb5, 0x2f, 0xfd, 0],
+                "zstd-compressed",
+            ),
+            ("text.json", b"hello".to_vec(), "not JSON"),
+        ];
+        for (name, bytes, reason) in cases {
+            let (verdict, _) = read(name, &bytes);
+            match verdict {
+                Err(Quarantine(r)) => assert!(r.contains(reason), "{name}: {r}"),
+                other => panic!("{name}: expected quarantine, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_events_output_with_next_token() {
+        let doc = br#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"eventVersion\":\"1.08\"}"}],"NextToken":"abc"}"#;
+        let (verdict, items) = read("lookup.json", doc);
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(items, [r#"0: {"eventVersion":"1.08"} in {"EventId":"1"}"#]);
+    }
+
+    #[test]
+    fn limits_reject_single_records() {
+        let big = format!(
+            r#"[{{"eventName":"{}"}},{{"eventName":"ok"}}]"#,
+            "x".repeat(300)
+        );
+        let (verdict, items) = read("big.json", big.as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert!(
+            items[0].contains("bad: record is 316 bytes; the limit is 200"),
+            "{}",
+            items[0]
+        );
+        assert_eq!(items[1], r#"1: {"eventName":"ok"}"#);
+    }
+}

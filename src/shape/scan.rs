@@ -1,0 +1,767 @@
+//! A streaming structural scanner: finds the records in a JSON log file without holding the file.
+//!
+//! Input arrives in chunks of any size. The scanner understands just enough JSON to find *items*:
+//! the elements of a top-level `{"Records": [...]}` or `{"Events": [...]}` wrapper, the elements of
+//! a top-level array, and top-level values themselves (one object, NDJSON, concatenated JSON). Each
+//! item is handed out as one contiguous byte slice, borrowed from the chunk when it lies inside one.
+//! Items are not validated here; the flattener parses each one fully. The scanner validates the
+//! structure around items (commas, brackets, the wrapper) and enforces the size and depth limits,
+//! so no input can make it hold more than one item or recurse at all.
+
+use std::ops::ControlFlow;
+
+/// What items are elements of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// `{"Records": [...]}`: the CloudTrail S3 delivery format.
+    Records,
+    /// `{"Events": [...]}`: the output of `aws cloudtrail lookup-events`.
+    Events,
+    /// A top-level JSON array.
+    Array,
+    /// Top-level values: a single record, NDJSON, or concatenated JSON.
+    Stream,
+}
+
+/// Why an item was not handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Larger than [`Limits::max_item_bytes`]; `bytes` is its full size.
+    TooLarge { bytes: u64 },
+    /// Nested deeper than [`Limits::max_depth`].
+    TooDeep,
+}
+
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A wrapper or a top-level array opened; its elements follow as items.
+    Open(Container),
+    /// One complete item.
+    Item {
+        index: u64,
+        container: Container,
+        bytes: &'a [u8],
+    },
+    /// An item that broke a limit; its bytes were skipped.
+    Rejected {
+        index: u64,
+        container: Container,
+        why: Rejection,
+    },
+    /// Members that followed the array inside a wrapper, as a JSON object (`{"NextToken": …}`);
+    /// empty when they were too large to keep.
+    Tail(&'a [u8]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_item_bytes: usize,
+    pub max_depth: usize,
+}
+
+/// A structural error, with the byte offset in the (decompressed) input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub offset: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid JSON at byte {}: {}", self.offset, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between top-level values.
+    Top,
+    /// After a top-level `{`, before its first key.
+    FirstKey,
+    /// Inside the first key of a top-level object.
+    InFirstKey,
+    /// After the first key, before `:`.
+    FirstColon,
+    /// After `"key":`, before the value.
+    FirstValue,
+    /// After `[` (or `,` when `after_comma`), before an element.
+    Element { after_comma: bool },
+    /// After an element, before `,` or `]`.
+    AfterElement,
+    /// After a wrapper's array, before `}` or `,`.
+    WrapperEnd,
+    /// Inside an item.
+    Item,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemKind {
+    /// An object or array: ends when its brackets balance.
+    Nested,
+    /// A string: ends at its closing quote.
+    Str,
+    /// A number or literal: ends at the next delimiter.
+    Bare,
+}
+
+/// What the item being scanned is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemRole {
+    Element,
+    Tail,
+}
+
+#[derive(Debug)]
+pub struct Scanner {
+    limits: Limits,
+    state: State,
+    /// Bytes consumed before the current chunk.
+    offset: u64,
+    container: Container,
+    /// Whether the open container is a wrapper object (needs its closing `}`).
+    in_wrapper: bool,
+    next_index: u64,
+    at_start: bool,
+    bom_seen: usize,
+
+    // The item being scanned.
+    role: ItemRole,
+    kind: ItemKind,
+    in_string: bool,
+    escape: bool,
+    stack: Vec<u8>,
+    overflow: u64,
+    too_deep: bool,
+    size: u64,
+    /// Bytes of the item from earlier chunks (empty when it began in this chunk).
+    pending: Vec<u8>,
+    /// Where the item began in the current chunk, if it did.
+    start: Option<usize>,
+    /// The first key of a top-level object, while it is read.
+    key: Vec<u8>,
+}
+
+const RECORDS: &[u8] = b"Records";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const EVENTS: &[u8] = b"Events";
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl Scanner {
+    pub fn new(limits: Limits) -> Self {
+        Scanner {
+            limits,
+            state: State::Top,
+            offset: 0,
+            container: Container::Stream,
+            in_wrapper: false,
+            next_index: 0,
+            at_start: true,
+            bom_seen: 0,
+            role: ItemRole::Element,
+            kind: ItemKind::Bare,
+            in_string: false,
+            escape: false,
+            stack: Vec::new(),
+            overflow: 0,
+            too_deep: false,
+            size: 0,
+            pending: Vec::new(),
+            start: None,
+            key: Vec::new(),
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+
+    /// Feeds the next chunk. `sink` sees every event; returning `Break` stops the scan early.
+    pub fn feed<F>(&mut self, mut buf: &[u8], sink: &mut F) -> Result<ControlFlow<()>, ScanError>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        if self.at_start {
+            // Skip a UTF-8 byte-order mark, which may arrive split over chunks.
+            let n = (BOM.len() - self.bom_seen).min(buf.len());
+            if buf[..n] == BOM[self.bom_seen..self.bom_seen + n] {
+                self.bom_seen += n;
+                self.offset += n as u64;
+                buf = &buf[n..];
+                if self.bom_seen < BOM.len() {
+                    return Ok(ControlFlow::Continue(()));
+                }
+            } else if self.bom_seen > 0 {
+                return Err(self.error(0, "incomplete byte-order mark"));
+            }
+            self.at_start = false;
+        }
+        if self.state_has_item() {
+            self.start = Some(0);
+        }
+        let flow = self.run(buf, sink);
+        // Keep the unfinished item's bytes for the next chunk.
+        if let Some(start) = self.start.take() {
+            self.keep(&buf[start..]);
+        }
+        self.offset += buf.len() as u64;
+        flow
+    }
+
+    /// Ends the input; fails if it ended inside a value.
+    pub fn finish<F>(&mut self, sink: &mut F) -> Result<ControlFlow<()>, ScanError>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        if self.state == State::Item && self.kind == ItemKind::Bare {
+            // A number or literal at the very end of the input.
+            let flow = self.complete_item(&[], 0, sink);
+            if flow.is_break() {
+                return Ok(flow);
+            }
+        }
+        let inside = match self.state {
+            State::Top => return Ok(ControlFlow::Continue(())),
+            State::Item if self.in_string => "inside a string",
+            State::Item => "inside a value",
+            State::FirstKey | State::InFirstKey | State::FirstColon | State::FirstValue => {
+                "inside an object"
+            }
+            State::Element { .. } | State::AfterElement => "inside an array",
+            State::WrapperEnd => "before the closing '}'",
+        };
+        Err(self.error(0, format!("unexpected end of input {inside}")))
+    }
+
+    fn state_has_item(&self) -> bool {
+        matches!(
+            self.state,
+            State::Item
+                | State::FirstKey
+                | State::InFirstKey
+                | State::FirstColon
+                | State::FirstValue
+        )
+    }
+
+    fn error(&self, at: usize, message: impl Into<String>) -> ScanError {
+        ScanError {
+            offset: self.offset + at as u64,
+            message: message.into(),
+        }
+    }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        if self.size > self.limits.max_item_bytes as u64 {
+            self.pending = Vec::new();
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
+    }
+
+    fn begin_item(&mut self, at: usize, kind: ItemKind, role: ItemRole) {
+        self.state = State::Item;
+        self.kind = kind;
+        self.role = role;
+        self.in_string = false;
+        self.escape = false;
+        self.stack.clear();
+        self.overflow = 0;
+        self.too_deep = false;
+        self.size = 0;
+        self.pending.clear();
+        self.start = Some(at);
+    }
+
+    fn run<F>(&mut self, buf: &[u8], sink: &mut F) -> Result<ControlFlow<()>, ScanError>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        let mut i = 0;
+        while i < buf.len() {
+            let c = buf[i];
+            match self.state {
+                State::Top => {
+                    if is_ws(c) {
+                        i += 1;
+                        continue;
+                    }
+                    self.container = Container::Stream;
+                    self.in_wrapper = false;
+                    match c {
+                        b'{' => {
+                            self.begin_item(i, ItemKind::Nested, ItemRole::Element);
+                            self.stack.push(b'{');
+                            self.state = State::FirstKey;
+                        }
+                        b'[' => {
+                            self.container = Container::Array;
+                            self.state = State::Element { after_comma: false };
+                            if sink(Event::Open(Container::Array)).is_break() {
+                                return Ok(ControlFlow::Break(()));
+                            }
+                        }
+                        b'"' => {
+                            self.begin_item(i, ItemKind::Str, ItemRole::Element);
+                            self.in_string = true;
+                        }
+                        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                            self.begin_item(i, ItemKind::Bare, ItemRole::Element);
+                            continue; // the byte is part of the value
+                        }
+                        _ => return Err(self.error(i, unexpected(c, "a JSON value"))),
+                    }
+                    i += 1;
+                }
+                State::FirstKey => {
+                    if is_ws(c) {
+                        i += 1;
+                    } else if c == b'"' {
+                        self.key.clear();
+                        self.in_string = true;
+                        self.state = State::InFirstKey;
+                        i += 1;
+                    } else {
+                        // `{}` or invalid JSON: scan it as an ordinary item.
+                        self.state = State::Item;
+                    }
+                }
+                State::InFirstKey => {
+                    if self.escape {
+                        self.escape = false;
+                        self.key.push(c);
+                    } else if c == b'\\' {
+                        self.escape = true;
+                        self.key.push(c);
+                    } else if c == b'"' {
+                        self.in_string = false;
+                        self.state = State::FirstColon;
+                    } else if self.key.len() <= RECORDS.len() {
+                        self.key.push(c);
+                    }
+                    i += 1;
+                }
+                State::FirstColon => {
+                    if is_ws(c) {
+                        i += 1;
+                    } else if c == b':' {
+                        self.state = State::FirstValue;
+                        i += 1;
+                    } else {
+                        self.state = State::Item;
+                    }
+                }
+                State::FirstValue => {
+                    if is_ws(c) {
+                        i += 1;
+                        continue;
+                    }
+                    let wrapper = match self.key.as_slice() {
+                        RECORDS => Some(Container::Records),
+                        EVENTS => Some(Container::Events),
+                        _ => None,
+                    };
+                    match wrapper {
+                        Some(container) if c == b'[' => {
+                            // Not an item after all: a wrapper whose elements are the items.
+                            self.start = None;
+                            self.pending.clear();
+                            self.container = container;
+                            self.in_wrapper = true;
+                            self.state = State::Element { after_comma: false };
+                            i += 1;
+                            if sink(Event::Open(container)).is_break() {
+                                return Ok(ControlFlow::Break(()));
+                            }
+                        }
+                        _ => self.state = State::Item,
+                    }
+                }
+                State::Element { after_comma } => {
+                    if is_ws(c) {
+                        i += 1;
+                        continue;
+                    }
+                    match c {
+                        b']' if !after_comma => {
+                            i += 1;
+                            self.close_array();
+                        }
+                        b'{' | b'[' => {
+                            self.begin_item(i, ItemKind::Nested, ItemRole::Element);
+                        }
+                        b'"' => {
+                            self.begin_item(i, ItemKind::Str, ItemRole::Element);
+                            self.in_string = true;
+                            i += 1;
+                        }
+                        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                            self.begin_item(i, ItemKind::Bare, ItemRole::Element);
+                        }
+                        _ => return Err(self.error(i, unexpected(c, "an array element"))),
+                    }
+                }
+                State::AfterElement => {
+                    if is_ws(c) {
+                        i += 1;
+                        continue;
+                    }
+                    match c {
+                        b',' => self.state = State::Element { after_comma: true },
+                        b']' => self.close_array(),
+                        _ => {
+                            return Err(
+                                self.error(i, unexpected(c, "',' or ']' after an array element"))
+                            );
+                        }
+                    }
+                    i += 1;
+                }
+                State::WrapperEnd => {
+                    if is_ws(c) {
+                        i += 1;
+                        continue;
+                    }
+                    match c {
+                        b'}' => self.state = State::Top,
+                        b',' => {
+                            // More members: collect them as an object for the caller to judge.
+                            self.begin_item(i + 1, ItemKind::Nested, ItemRole::Tail);
+                            self.stack.push(b'{');
+                            self.pending.push(b'{');
+                        }
+                        _ => return Err(self.error(i, unexpected(c, "'}' after the array"))),
+                    }
+                    i += 1;
+                }
+                State::Item => match self.scan_item(buf, i)? {
+                    Some(end) => {
+                        i = end;
+                        if self.complete_item(buf, end, sink).is_break() {
+                            return Ok(ControlFlow::Break(()));
+                        }
+                    }
+                    None => i = buf.len(),
+                },
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn close_array(&mut self) {
+        self.state = if self.in_wrapper {
+            State::WrapperEnd
+        } else {
+            State::Top
+        };
+    }
+
+    /// Scans item bytes from `buf[i..]`; returns the end (exclusive) when the item ends here.
+    fn scan_item(&mut self, buf: &[u8], mut i: usize) -> Result<Option<usize>, ScanError> {
+        while i < buf.len() {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                    None => return Ok(None),
+                    Some(k) => {
+                        i += k + 1;
+                        if buf[i - 1] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_string = false;
+                            if self.kind == ItemKind::Str {
+                                return Ok(Some(i));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let c = buf[i];
+            if self.kind == ItemKind::Bare {
+                if is_ws(c) || matches!(c, b',' | b']' | b'}') {
+                    return Ok(Some(i));
+                }
+                i += 1;
+                continue;
+            }
+            i += 1;
+            match c {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    if self.stack.len() < self.limits.max_depth {
+                        self.stack.push(c);
+                    } else {
+                        self.overflow += 1;
+                        self.too_deep = true;
+                    }
+                }
+                b'}' | b']' => {
+                    if self.overflow > 0 {
+                        self.overflow -= 1;
+                        continue;
+                    }
+                    let open = if c == b'}' { b'{' } else { b'[' };
+                    match self.stack.pop() {
+                        Some(o) if o == open => {}
+                        _ => return Err(self.error(i - 1, format!("unmatched '{}'", c as char))),
+                    }
+                    if self.stack.is_empty() {
+                        return Ok(Some(i));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// The item ended at `buf[..end]`: hand it out and move on.
+    fn complete_item<F>(&mut self, buf: &[u8], end: usize, sink: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        let start = self.start.take().unwrap_or(0);
+        let tail = &buf[start..end];
+        let total = self.size + tail.len() as u64;
+        let role = self.role;
+        self.state = match (role, self.container) {
+            (ItemRole::Tail, _) | (_, Container::Stream) => State::Top,
+            _ => State::AfterElement,
+        };
+        let too_large = total > self.limits.max_item_bytes as u64;
+        let event = if role == ItemRole::Tail {
+            if too_large {
+                Event::Tail(&[])
+            } else {
+                self.pending.extend_from_slice(tail);
+                Event::Tail(&self.pending)
+            }
+        } else {
+            let index = self.next_index;
+            self.next_index += 1;
+            let container = self.container;
+            if too_large {
+                Event::Rejected {
+                    index,
+                    container,
+                    why: Rejection::TooLarge { bytes: total },
+                }
+            } else if self.too_deep {
+                Event::Rejected {
+                    index,
+                    container,
+                    why: Rejection::TooDeep,
+                }
+            } else if self.pending.is_empty() {
+                Event::Item {
+                    index,
+                    container,
+                    bytes: tail,
+                }
+            } else {
+                self.pending.extend_from_slice(tail);
+                Event::Item {
+                    index,
+                    container,
+                    bytes: &self.pending,
+                }
+            }
+        };
+        let flow = sink(event);
+        self.pending.clear();
+        self.size = 0;
+        flow
+    }
+}
+
+fn unexpected(c: u8, expected: &str) -> String {
+    if c.is_ascii_graphic() {
+        format!("found '{}' where {expected} was expected", c as char)
+    } else {
+        format!("found byte 0x{c:02x} where {expected} was expected")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_item_bytes: 64,
+        max_depth: 4,
+    };
+
+    /// Scans `input` fed in chunks of `chunk` bytes; returns the events as strings.
+    fn scan(input: &str, chunk: usize, limits: Limits) -> Result<Vec<String>, ScanError> {
+        let mut scanner = Scanner::new(limits);
+        let mut out = Vec::new();
+        let mut sink = |e: Event<'_>| {
+            out.push(match e {
+                Event::Open(c) => format!("open {c:?}"),
+                Event::Item {
+                    index,
+                    container,
+                    bytes,
+                } => {
+                    format!("{index} {container:?} {}", String::from_utf8_lossy(bytes))
+                }
+                Event::Rejected { index, why, .. } => format!("{index} rejected {why:?}"),
+                Event::Tail(b) => format!("tail {}", String::from_utf8_lossy(b)),
+            });
+            ControlFlow::Continue(())
+        };
+        for piece in input.as_bytes().chunks(chunk.max(1)) {
+            let _ = scanner.feed(piece, &mut sink)?;
+        }
+        let _ = scanner.finish(&mut sink)?;
+        Ok(out)
+    }
+
+    /// Every chunking gives the same events.
+    fn check(input: &str, limits: Limits, expected: &[&str]) {
+        for chunk in [1, 2, 3, 7, input.len().max(1)] {
+            let got = scan(input, chunk, limits).unwrap_or_else(|e| panic!("chunk {chunk}: {e}"));
+            assert_eq!(got, expected, "chunk size {chunk}");
+        }
+    }
+
+    fn check_err(input: &str, message: &str) {
+        for chunk in [1, 5, input.len().max(1)] {
+            let err = scan(input, chunk, LIMITS).unwrap_err();
+            assert!(err.message.contains(message), "chunk {chunk}: {err}");
+        }
+    }
+
+    #[test]
+    fn records_wrapper() {
+        check(
+            " {\"Records\" : [ {\"a\":\"]}\"} , {\"b\":[1,{}]}\n] }\n",
+            LIMITS,
+            &[
+                "open Records",
+                "0 Records {\"a\":\"]}\"}",
+                "1 Records {\"b\":[1,{}]}",
+            ],
+        );
+        check("{\"Records\":[]}", LIMITS, &["open Records"]);
+    }
+
+    #[test]
+    fn events_wrapper_with_tail() {
+        check(
+            "{\"Events\":[{\"x\":1}],\"NextToken\":\"a}\"}",
+            LIMITS,
+            &[
+                "open Events",
+                "0 Events {\"x\":1}",
+                "tail {\"NextToken\":\"a}\"}",
+            ],
+        );
+    }
+
+    #[test]
+    fn ndjson_and_single_objects() {
+        check(
+            "{\"eventName\":\"A\"}\n{\"eventName\":\"B\\\"\"}\r\n5\n\"s\"\ntrue",
+            LIMITS,
+            &[
+                "0 Stream {\"eventName\":\"A\"}",
+                "1 Stream {\"eventName\":\"B\\\"\"}",
+                "2 Stream 5",
+                "3 Stream \"s\"",
+                "4 Stream true",
+            ],
+        );
+        check("{}", LIMITS, &["0 Stream {}"]);
+        check(
+            "\u{feff}{\"Records\":[1]}",
+            LIMITS,
+            &["open Records", "0 Records 1"],
+        );
+    }
+
+    #[test]
+    fn a_key_other_than_records_makes_an_item() {
+        check(
+            "{\"Recordsx\":[1]}{\"Records\":2}{\"R\\\"\":[]}",
+            LIMITS,
+            &[
+                "0 Stream {\"Recordsx\":[1]}",
+                "1 Stream {\"Records\":2}",
+                "2 Stream {\"R\\\"\":[]}",
+            ],
+        );
+    }
+
+    #[test]
+    fn top_level_arrays() {
+        check(
+            "[{\"a\":1}, 2, \"x\" ,null][]",
+            LIMITS,
+            &[
+                "open Array",
+                "0 Array {\"a\":1}",
+                "1 Array 2",
+                "2 Array \"x\"",
+                "3 Array null",
+                "open Array",
+            ],
+        );
+    }
+
+    #[test]
+    fn limits_reject_items_but_scanning_goes_on() {
+        let big = format!(
+            "[{{\"a\":\"{}\"}},{{\"b\":[[[[[1]]]]]}},3]",
+            "x".repeat(100)
+        );
+        check(
+            &big,
+            LIMITS,
+            &[
+                "open Array",
+                "0 rejected TooLarge { bytes: 108 }",
+                "1 rejected TooDeep",
+                "2 Array 3",
+            ],
+        );
+    }
+
+    #[test]
+    fn structural_errors() {
+        check_err("{\"Records\":[1 2]}", "',' or ']'");
+        check_err("{\"Records\":[1,]}", "array element");
+        check_err("{\"Records\":[1]", "end of input");
+        check_err("{\"Records\":[1]} garbage", "a JSON value");
+        check_err("{\"a\":[1}", "unmatched '}'");
+        check_err("{\"a\":\"open", "inside a string");
+        check_err("[1,2", "inside an array");
+        check_err("{\"Records\":[1] x", "'}' after the array");
+    }
+
+    #[test]
+    fn stop_early() {
+        let mut scanner = Scanner::new(LIMITS);
+        let mut seen = 0;
+        let flow = scanner
+            .feed(b"[1,2,3]", &mut |e: Event<'_>| {
+                if matches!(e, Event::Item { .. }) {
+                    seen += 1;
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(flow.is_break());
+        assert_eq!(seen, 1);
+    }
+}
