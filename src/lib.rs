@@ -9,7 +9,20 @@
 //! - [`convert`]: the `convert` command, tying the above together;
 //! - [`export`]: rebuilding the original records from the Parquet.
 
+pub mod convert;
+pub mod error;
 pub mod flatten;
+pub mod progress;
+pub mod report;
 pub mod schema;
 pub mod shape;
+pub mod store;
 pub mod time;
+pub mod writer;
+
+pub use error::{Error, Result};
+pub mod cli;
+pub mod commands;
+pub mod export;
+pub mod generate;
+pub mod sql;

@@ -167,429 +167,79 @@ const SC: &str = "sessionContext";
 
 /// Every column of the table, in the order of the Parquet files. Record columns follow the order
 /// in which CloudTrail writes the keys, so `export` writes records in a familiar order.
+#[rustfmt::skip]
 pub static COLUMNS: &[Column] = &[
-    rec(
-        "event_version",
-        &["eventVersion"],
-        Str,
-        "Record format version, 1.0 to 1.11",
-    ),
-    rec(
-        "user_type",
-        &[UI, "type"],
-        Str,
-        "Kind of principal: Root, IAMUser, AssumedRole, AWSService, …",
-    ),
-    rec(
-        "user_principal_id",
-        &[UI, "principalId"],
-        Str,
-        "Unique id of the principal",
-    ),
-    rec(
-        "user_arn",
-        &[UI, "arn"],
-        Str,
-        "ARN of the principal that made the call",
-    ),
-    rec(
-        "user_account_id",
-        &[UI, "accountId"],
-        Str,
-        "Account that owns the principal",
-    ),
-    rec(
-        "user_access_key_id",
-        &[UI, "accessKeyId"],
-        Str,
-        "Access key used to sign the request",
-    ),
-    rec(
-        "user_name",
-        &[UI, "userName"],
-        Str,
-        "Friendly name of the principal",
-    ),
-    rec(
-        "user_invoked_by",
-        &[UI, "invokedBy"],
-        Str,
-        "AWS service that made the call on the principal's behalf",
-    ),
-    rec(
-        "user_identity_provider",
-        &[UI, "identityProvider"],
-        Str,
-        "Identity provider of a SAML or web-identity user",
-    ),
-    rec(
-        "user_credential_id",
-        &[UI, "credentialId"],
-        Str,
-        "Id of the bearer-token credential used",
-    ),
-    rec(
-        "user_on_behalf_of_user_id",
-        &[UI, "onBehalfOf", "userId"],
-        Str,
-        "IAM Identity Center user the call was made for",
-    ),
-    rec(
-        "user_on_behalf_of_identity_store_arn",
-        &[UI, "onBehalfOf", "identityStoreArn"],
-        Str,
-        "Identity store of that user",
-    ),
-    rec(
-        "user_in_scope_of_source_arn",
-        &[UI, "inScopeOf", "sourceArn"],
-        Str,
-        "Resource (Lambda, EC2, …) the credentials were issued to",
-    ),
-    rec(
-        "user_in_scope_of_source_account",
-        &[UI, "inScopeOf", "sourceAccount"],
-        Str,
-        "Account of that resource",
-    ),
-    rec(
-        "user_in_scope_of_issuer_type",
-        &[UI, "inScopeOf", "issuerType"],
-        Str,
-        "Type of that resource, e.g. AWS::Lambda::Function",
-    ),
-    rec(
-        "user_in_scope_of_credentials_issued_to",
-        &[UI, "inScopeOf", "credentialsIssuedTo"],
-        Str,
-        "What the credentials were issued to",
-    ),
-    rec(
-        "user_invoked_by_delegate_account_id",
-        &[UI, "invokedByDelegate", "accountId"],
-        Str,
-        "Account using temporary delegated access",
-    ),
-    rec(
-        "session_creation_date",
-        &[UI, SC, "attributes", "creationDate"],
-        Time,
-        "When the temporary credentials were issued (UTC)",
-    ),
-    rec(
-        "session_mfa_authenticated",
-        &[UI, SC, "attributes", "mfaAuthenticated"],
-        Bool(TextBool),
-        "Whether the session was authenticated with MFA",
-    ),
-    rec(
-        "session_issuer_type",
-        &[UI, SC, "sessionIssuer", "type"],
-        Str,
-        "Kind of entity that issued the session: Role, IAMUser, Root",
-    ),
-    rec(
-        "session_issuer_principal_id",
-        &[UI, SC, "sessionIssuer", "principalId"],
-        Str,
-        "Principal id of the session issuer",
-    ),
-    rec(
-        "session_issuer_arn",
-        &[UI, SC, "sessionIssuer", "arn"],
-        Str,
-        "ARN of the role or user that issued the session",
-    ),
-    rec(
-        "session_issuer_account_id",
-        &[UI, SC, "sessionIssuer", "accountId"],
-        Str,
-        "Account that owns the session issuer",
-    ),
-    rec(
-        "session_issuer_user_name",
-        &[UI, SC, "sessionIssuer", "userName"],
-        Str,
-        "Name of the role or user that issued the session",
-    ),
-    rec(
-        "session_web_id_federated_provider",
-        &[UI, SC, "webIdFederationData", "federatedProvider"],
-        Str,
-        "Web-identity provider (e.g. accounts.google.com)",
-    ),
-    rec(
-        "session_web_id_attributes",
-        &[UI, SC, "webIdFederationData", "attributes"],
-        Json,
-        "Provider-specific web-identity attributes, JSON",
-    ),
-    rec(
-        "session_source_identity",
-        &[UI, SC, "sourceIdentity"],
-        Str,
-        "Source identity carried through role chaining",
-    ),
-    rec(
-        "session_ec2_role_delivery",
-        &[UI, SC, "ec2RoleDelivery"],
-        Str,
-        "Instance metadata version that delivered EC2 role credentials",
-    ),
-    rec(
-        "session_ec2_issued_in_vpc",
-        &[UI, SC, "ec2IssuedInVPC"],
-        Str,
-        "VPC the EC2 role credentials were issued in",
-    ),
-    rec(
-        "session_assumed_root",
-        &[UI, SC, "assumedRoot"],
-        Bool(TextBool),
-        "Whether the session came from sts:AssumeRoot",
-    ),
-    rec(
-        "session_sign_in_session_arn",
-        &[UI, SC, "signInSessionArn"],
-        Str,
-        "Console sign-in session the call belongs to",
-    ),
-    rec(
-        "event_time",
-        &["eventTime"],
-        Time,
-        "When the request completed (UTC)",
-    ),
-    rec(
-        "event_source",
-        &["eventSource"],
-        Str,
-        "Service that received the call, e.g. connect.amazonaws.com",
-    ),
-    rec(
-        "event_name",
-        &["eventName"],
-        Str,
-        "API action or event, e.g. CreateUser",
-    ),
-    rec(
-        "aws_region",
-        &["awsRegion"],
-        Str,
-        "Region the request was made to",
-    ),
-    rec(
-        "source_ip_address",
-        &["sourceIPAddress"],
-        Str,
-        "Caller's IP address, or the calling service's name",
-    ),
-    rec(
-        "user_agent",
-        &["userAgent"],
-        Str,
-        "Client that made the request: console, SDK, CLI, service",
-    ),
-    rec(
-        "error_code",
-        &["errorCode"],
-        Str,
-        "Error code if the call failed",
-    ),
-    rec(
-        "error_message",
-        &["errorMessage"],
-        Str,
-        "Error message if the call failed",
-    ),
-    rec(
-        "request_parameters",
-        &["requestParameters"],
-        Json,
-        "Request parameters, JSON",
-    ),
-    rec(
-        "response_elements",
-        &["responseElements"],
-        Json,
-        "Response elements, JSON",
-    ),
-    rec(
-        "additional_event_data",
-        &["additionalEventData"],
-        Json,
-        "Additional data about the event, JSON",
-    ),
-    rec(
-        "request_id",
-        &["requestID"],
-        Str,
-        "Id of the request, set by the called service",
-    ),
-    rec(
-        "event_id",
-        &["eventID"],
-        Str,
-        "Id of the event, set by CloudTrail; duplicates share it",
-    ),
-    rec(
-        "read_only",
-        &["readOnly"],
-        Bool(JsonBool),
-        "Whether the operation only reads",
-    ),
-    rec(
-        "resources",
-        &["resources"],
-        Resources,
-        "Resources accessed: ARN, account and type",
-    ),
-    rec(
-        "event_type",
-        &["eventType"],
-        Str,
-        "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, AwsConsoleAction, …",
-    ),
-    rec(
-        "api_version",
-        &["apiVersion"],
-        Str,
-        "API version of the call",
-    ),
-    rec(
-        "management_event",
-        &["managementEvent"],
-        Bool(JsonBool),
-        "Whether this is a management (control-plane) event",
-    ),
-    rec(
-        "recipient_account_id",
-        &["recipientAccountId"],
-        Str,
-        "Account that received this event",
-    ),
-    rec(
-        "service_event_details",
-        &["serviceEventDetails"],
-        Json,
-        "Details of a service event, JSON",
-    ),
-    rec(
-        "shared_event_id",
-        &["sharedEventID"],
-        Str,
-        "Id shared by the copies of one event delivered to several accounts",
-    ),
-    rec(
-        "vpc_endpoint_id",
-        &["vpcEndpointId"],
-        Str,
-        "VPC endpoint the request went through",
-    ),
-    rec(
-        "vpc_endpoint_account_id",
-        &["vpcEndpointAccountId"],
-        Str,
-        "Account that owns that VPC endpoint",
-    ),
-    rec(
-        "event_category",
-        &["eventCategory"],
-        Str,
-        "Management, Data, NetworkActivity or Insight",
-    ),
-    rec(
-        "addendum_reason",
-        &["addendum", "reason"],
-        Str,
-        "Why the event was delivered late or changed",
-    ),
-    rec(
-        "addendum_updated_fields",
-        &["addendum", "updatedFields"],
-        Str,
-        "Fields an updated event changed",
-    ),
-    rec(
-        "addendum_original_request_id",
-        &["addendum", "originalRequestID"],
-        Str,
-        "Request id of the original event",
-    ),
-    rec(
-        "addendum_original_event_id",
-        &["addendum", "originalEventID"],
-        Str,
-        "Event id of the original event",
-    ),
-    rec(
-        "session_credential_from_console",
-        &["sessionCredentialFromConsole"],
-        Bool(TextBool),
-        "Whether the credentials came from a console session",
-    ),
-    rec(
-        "edge_device_details",
-        &["edgeDeviceDetails"],
-        Json,
-        "Edge device (e.g. S3 on Outposts) details, JSON",
-    ),
-    rec(
-        "tls_version",
-        &["tlsDetails", "tlsVersion"],
-        Str,
-        "TLS version of the request",
-    ),
-    rec(
-        "tls_cipher_suite",
-        &["tlsDetails", "cipherSuite"],
-        Str,
-        "TLS cipher suite of the request",
-    ),
-    rec(
-        "tls_client_provided_host_header",
-        &["tlsDetails", "clientProvidedHostHeader"],
-        Str,
-        "Host name the client asked for",
-    ),
-    rec(
-        "tls_key_exchange",
-        &["tlsDetails", "keyExchange"],
-        Str,
-        "TLS key exchange group",
-    ),
-    rec(
-        "insight_details",
-        &["insightDetails"],
-        Json,
-        "CloudTrail Insights details, JSON",
-    ),
-    rec(
-        "event_context",
-        &["eventContext"],
-        Json,
-        "CloudTrail Lake enrichment context, JSON",
-    ),
-    Column {
-        name: "source_key",
-        origin: Origin::SourceKey,
-        doc: "Object URL or file path the record was read from",
-    },
-    Column {
-        name: "source_index",
-        origin: Origin::SourceIndex,
-        doc: "Position of the record in that file, from 0",
-    },
-    Column {
-        name: "source_envelope",
-        origin: Origin::SourceEnvelope,
-        doc: "EventBridge envelope or event-history row the record came in, without the record, JSON",
-    },
-    Column {
-        name: "extra",
-        origin: Origin::Extra,
-        doc: "Everything no typed column holds exactly (unknown keys, other types, nulls, non-canonical times), JSON shaped like the record",
-    },
+    rec("event_version", &["eventVersion"], Str, "Record format version, 1.0 to 1.11"),
+    rec("user_type", &[UI, "type"], Str, "Kind of principal: Root, IAMUser, AssumedRole, AWSService, …"),
+    rec("user_principal_id", &[UI, "principalId"], Str, "Unique id of the principal"),
+    rec("user_arn", &[UI, "arn"], Str, "ARN of the principal that made the call"),
+    rec("user_account_id", &[UI, "accountId"], Str, "Account that owns the principal"),
+    rec("user_access_key_id", &[UI, "accessKeyId"], Str, "Access key used to sign the request"),
+    rec("user_name", &[UI, "userName"], Str, "Friendly name of the principal"),
+    rec("user_invoked_by", &[UI, "invokedBy"], Str, "AWS service that made the call on the principal's behalf"),
+    rec("user_identity_provider", &[UI, "identityProvider"], Str, "Identity provider of a SAML or web-identity user"),
+    rec("user_credential_id", &[UI, "credentialId"], Str, "Id of the bearer-token credential used"),
+    rec("user_on_behalf_of_user_id", &[UI, "onBehalfOf", "userId"], Str, "IAM Identity Center user the call was made for"),
+    rec("user_on_behalf_of_identity_store_arn", &[UI, "onBehalfOf", "identityStoreArn"], Str, "Identity store of that user"),
+    rec("user_in_scope_of_source_arn", &[UI, "inScopeOf", "sourceArn"], Str, "Resource (Lambda, EC2, …) the credentials were issued to"),
+    rec("user_in_scope_of_source_account", &[UI, "inScopeOf", "sourceAccount"], Str, "Account of that resource"),
+    rec("user_in_scope_of_issuer_type", &[UI, "inScopeOf", "issuerType"], Str, "Type of that resource, e.g. AWS::Lambda::Function"),
+    rec("user_in_scope_of_credentials_issued_to", &[UI, "inScopeOf", "credentialsIssuedTo"], Str, "What the credentials were issued to"),
+    rec("user_invoked_by_delegate_account_id", &[UI, "invokedByDelegate", "accountId"], Str, "Account using temporary delegated access"),
+    rec("session_creation_date", &[UI, SC, "attributes", "creationDate"], Time, "When the temporary credentials were issued (UTC)"),
+    rec("session_mfa_authenticated", &[UI, SC, "attributes", "mfaAuthenticated"], Bool(TextBool), "Whether the session was authenticated with MFA"),
+    rec("session_issuer_type", &[UI, SC, "sessionIssuer", "type"], Str, "Kind of entity that issued the session: Role, IAMUser, Root"),
+    rec("session_issuer_principal_id", &[UI, SC, "sessionIssuer", "principalId"], Str, "Principal id of the session issuer"),
+    rec("session_issuer_arn", &[UI, SC, "sessionIssuer", "arn"], Str, "ARN of the role or user that issued the session"),
+    rec("session_issuer_account_id", &[UI, SC, "sessionIssuer", "accountId"], Str, "Account that owns the session issuer"),
+    rec("session_issuer_user_name", &[UI, SC, "sessionIssuer", "userName"], Str, "Name of the role or user that issued the session"),
+    rec("session_web_id_federated_provider", &[UI, SC, "webIdFederationData", "federatedProvider"], Str, "Web-identity provider (e.g. accounts.google.com)"),
+    rec("session_web_id_attributes", &[UI, SC, "webIdFederationData", "attributes"], Json, "Provider-specific web-identity attributes, JSON"),
+    rec("session_source_identity", &[UI, SC, "sourceIdentity"], Str, "Source identity carried through role chaining"),
+    rec("session_ec2_role_delivery", &[UI, SC, "ec2RoleDelivery"], Str, "Instance metadata version that delivered EC2 role credentials"),
+    rec("session_ec2_issued_in_vpc", &[UI, SC, "ec2IssuedInVPC"], Str, "VPC the EC2 role credentials were issued in"),
+    rec("session_assumed_root", &[UI, SC, "assumedRoot"], Bool(TextBool), "Whether the session came from sts:AssumeRoot"),
+    rec("session_sign_in_session_arn", &[UI, SC, "signInSessionArn"], Str, "Console sign-in session the call belongs to"),
+    rec("event_time", &["eventTime"], Time, "When the request completed (UTC)"),
+    rec("event_source", &["eventSource"], Str, "Service that received the call, e.g. connect.amazonaws.com"),
+    rec("event_name", &["eventName"], Str, "API action or event, e.g. CreateUser"),
+    rec("aws_region", &["awsRegion"], Str, "Region the request was made to"),
+    rec("source_ip_address", &["sourceIPAddress"], Str, "Caller's IP address, or the calling service's name"),
+    rec("user_agent", &["userAgent"], Str, "Client that made the request: console, SDK, CLI, service"),
+    rec("error_code", &["errorCode"], Str, "Error code if the call failed"),
+    rec("error_message", &["errorMessage"], Str, "Error message if the call failed"),
+    rec("request_parameters", &["requestParameters"], Json, "Request parameters, JSON"),
+    rec("response_elements", &["responseElements"], Json, "Response elements, JSON"),
+    rec("additional_event_data", &["additionalEventData"], Json, "Additional data about the event, JSON"),
+    rec("request_id", &["requestID"], Str, "Id of the request, set by the called service"),
+    rec("event_id", &["eventID"], Str, "Id of the event, set by CloudTrail; duplicates share it"),
+    rec("read_only", &["readOnly"], Bool(JsonBool), "Whether the operation only reads"),
+    rec("resources", &["resources"], Resources, "Resources accessed: ARN, account and type"),
+    rec("event_type", &["eventType"], Str, "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, AwsConsoleAction, …"),
+    rec("api_version", &["apiVersion"], Str, "API version of the call"),
+    rec("management_event", &["managementEvent"], Bool(JsonBool), "Whether this is a management (control-plane) event"),
+    rec("recipient_account_id", &["recipientAccountId"], Str, "Account that received this event"),
+    rec("service_event_details", &["serviceEventDetails"], Json, "Details of a service event, JSON"),
+    rec("shared_event_id", &["sharedEventID"], Str, "Id shared by the copies of one event delivered to several accounts"),
+    rec("vpc_endpoint_id", &["vpcEndpointId"], Str, "VPC endpoint the request went through"),
+    rec("vpc_endpoint_account_id", &["vpcEndpointAccountId"], Str, "Account that owns that VPC endpoint"),
+    rec("event_category", &["eventCategory"], Str, "Management, Data, NetworkActivity or Insight"),
+    rec("addendum_reason", &["addendum", "reason"], Str, "Why the event was delivered late or changed"),
+    rec("addendum_updated_fields", &["addendum", "updatedFields"], Str, "Fields an updated event changed"),
+    rec("addendum_original_request_id", &["addendum", "originalRequestID"], Str, "Request id of the original event"),
+    rec("addendum_original_event_id", &["addendum", "originalEventID"], Str, "Event id of the original event"),
+    rec("session_credential_from_console", &["sessionCredentialFromConsole"], Bool(TextBool), "Whether the credentials came from a console session"),
+    rec("edge_device_details", &["edgeDeviceDetails"], Json, "Edge device (e.g. S3 on Outposts) details, JSON"),
+    rec("tls_version", &["tlsDetails", "tlsVersion"], Str, "TLS version of the request"),
+    rec("tls_cipher_suite", &["tlsDetails", "cipherSuite"], Str, "TLS cipher suite of the request"),
+    rec("tls_client_provided_host_header", &["tlsDetails", "clientProvidedHostHeader"], Str, "Host name the client asked for"),
+    rec("tls_key_exchange", &["tlsDetails", "keyExchange"], Str, "TLS key exchange group"),
+    rec("insight_details", &["insightDetails"], Json, "CloudTrail Insights details, JSON"),
+    rec("event_context", &["eventContext"], Json, "CloudTrail Lake enrichment context, JSON"),
+    Column { name: "source_key", origin: Origin::SourceKey, doc: "Object URL or file path the record was read from" },
+    Column { name: "source_index", origin: Origin::SourceIndex, doc: "Position of the record in that file, from 0" },
+    Column { name: "source_envelope", origin: Origin::SourceEnvelope, doc: "EventBridge envelope or event-history row the record came in, without the record, JSON" },
+    Column { name: "extra", origin: Origin::Extra, doc: "Everything no typed column holds exactly (unknown keys, other types, nulls, non-canonical times), JSON shaped like the record" },
 ];
 
 /// A partition column: derived from the record, encoded in the directory names, not in the files.
@@ -701,6 +351,77 @@ pub fn path_tree() -> &'static [PathNode] {
         nodes
     });
     &TREE
+}
+
+/// One row of the column documentation: every stored and partition column.
+pub struct ColumnDoc {
+    pub name: &'static str,
+    pub type_name: String,
+    pub json_path: String,
+    pub doc: &'static str,
+}
+
+/// The documentation rows, stored columns first, then partition columns.
+pub fn column_docs() -> Vec<ColumnDoc> {
+    let stored = COLUMNS.iter().map(|c| ColumnDoc {
+        name: c.name,
+        type_name: c.type_name(),
+        json_path: c.json_path(),
+        doc: c.doc,
+    });
+    let partitions = PARTITION_COLUMNS.iter().map(|p| ColumnDoc {
+        name: p.name,
+        type_name: p.data_type_name.to_string(),
+        json_path: format!("(folder, from {})", p.derived_from),
+        doc: p.doc,
+    });
+    stored.chain(partitions).collect()
+}
+
+/// The columns as an aligned text table.
+pub fn render_table() -> String {
+    let docs = column_docs();
+    let width = |f: fn(&ColumnDoc) -> usize| docs.iter().map(f).max().unwrap_or(0);
+    let (w0, w1, w2) = (
+        width(|d| d.name.len()),
+        width(|d| d.type_name.len()),
+        width(|d| d.json_path.len()),
+    );
+    let mut out = format!(
+        "{:w0$}  {:w1$}  {:w2$}  {}\n",
+        "COLUMN", "TYPE", "FROM", "MEANING"
+    );
+    for d in &docs {
+        out.push_str(&format!(
+            "{:w0$}  {:w1$}  {:w2$}  {}\n",
+            d.name, d.type_name, d.json_path, d.doc
+        ));
+    }
+    out
+}
+
+/// The columns as a Markdown table (the README's column table is this output).
+pub fn render_markdown() -> String {
+    let mut out = String::from("| column | type | from | meaning |\n|---|---|---|---|\n");
+    for d in column_docs() {
+        let path = d.json_path.replace('|', "\\|");
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            d.name, d.type_name, path, d.doc
+        ));
+    }
+    out
+}
+
+/// The columns as JSON.
+pub fn render_json() -> String {
+    let docs: Vec<serde_json::Value> = column_docs()
+        .iter()
+        .map(|d| {
+            serde_json::json!({"name": d.name, "type": d.type_name, "from": d.json_path, "meaning": d.doc})
+        })
+        .collect();
+    serde_json::to_string_pretty(&docs).expect("docs serialize") + "\n"
 }
 
 #[cfg(test)]

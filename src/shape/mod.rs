@@ -84,12 +84,13 @@ pub fn name_claims_log(name: &str) -> bool {
 
 /// Reads one file: decompresses it if needed, recognises its shape and calls `on_item` for every
 /// record. `on_item` may stop the file with a quarantine reason (e.g. a record is invalid JSON).
+/// Returns what the file is and how many bytes of JSON (after decompression) were read.
 pub fn read_file<R, F>(
     reader: R,
     name: &str,
     limits: Limits,
     mut on_item: F,
-) -> Result<Verdict, Quarantine>
+) -> Result<(Verdict, u64), Quarantine>
 where
     R: Read,
     F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
@@ -108,7 +109,8 @@ where
             io::Cursor::new(head).chain(&mut source),
         )),
         Compression::Other(kind) => {
-            return not_a_log(name, format!("{kind}-compressed; only gzip is supported"));
+            return not_a_log(name, format!("{kind}-compressed; only gzip is supported"))
+                .map(|v| (v, 0));
         }
     };
 
@@ -135,7 +137,7 @@ where
             match chunk.iter().find(|b| !b" \t\r\n".contains(b)) {
                 Some(b'{' | b'[') => {}
                 Some(0xEF) => {} // a byte-order mark; the scanner checks what follows
-                Some(_) => return not_a_log(name, "not JSON".into()),
+                Some(_) => return not_a_log(name, "not JSON".into()).map(|v| (v, 0)),
                 None => {}
             }
         }
@@ -145,22 +147,23 @@ where
             })
             .map_err(|e| Quarantine(e.to_string()))?;
         if let ControlFlow::Break(()) = flow {
-            return state.stopped(name);
+            return state.stopped(name).map(|v| (v, scanner.position()));
         }
     }
     if first_chunk {
-        return not_a_log(name, "empty".into());
+        return not_a_log(name, "empty".into()).map(|v| (v, 0));
     }
     let flow = scanner
         .finish(&mut |event| state.on_event(event, limits, &mut on_item))
         .map_err(|e| Quarantine(e.to_string()))?;
+    let bytes = scanner.position();
     if let ControlFlow::Break(()) = flow {
-        return state.stopped(name);
+        return state.stopped(name).map(|v| (v, bytes));
     }
     if !state.saw_value {
-        return not_a_log(name, "no JSON value".into());
+        return not_a_log(name, "no JSON value".into()).map(|v| (v, bytes));
     }
-    Ok(Verdict::Log)
+    Ok((Verdict::Log, bytes))
 }
 
 /// A file that is not a CloudTrail log: skipped, or quarantined when its name says it is one.
@@ -518,6 +521,14 @@ mod tests {
 
     /// Reads `bytes` as file `name`; returns the verdict and the items as strings.
     fn read(name: &str, bytes: &[u8]) -> (Result<Verdict, Quarantine>, Vec<String>) {
+        let (verdict, items) = read_with_size(name, bytes);
+        (verdict.map(|(v, _)| v), items)
+    }
+
+    fn read_with_size(
+        name: &str,
+        bytes: &[u8],
+    ) -> (Result<(Verdict, u64), Quarantine>, Vec<String>) {
         let mut items = Vec::new();
         let verdict = read_file(
             bytes,
@@ -528,12 +539,12 @@ mod tests {
             },
             |item| {
                 // Like the flattener, stop the file at a record that is not JSON.
-                if let Item::Record { index, text, .. } = &item {
-                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                        return ControlFlow::Break(Quarantine(format!(
-                            "invalid JSON in record {index}: {e}"
-                        )));
-                    }
+                if let Item::Record { index, text, .. } = &item
+                    && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+                {
+                    return ControlFlow::Break(Quarantine(format!(
+                        "invalid JSON in record {index}: {e}"
+                    )));
                 }
                 items.push(match item {
                     Item::Record {
@@ -564,8 +575,8 @@ mod tests {
     fn records_wrapper_plain_and_gzip() {
         let doc = br#"{"Records":[{"eventName":"A"},7,{"eventName":"B"}]}"#;
         for bytes in [doc.to_vec(), gzip(doc)] {
-            let (verdict, items) = read("x.json.gz", &bytes);
-            assert_eq!(verdict, Ok(Verdict::Log));
+            let (verdict, items) = read_with_size("x.json.gz", &bytes);
+            assert_eq!(verdict, Ok((Verdict::Log, doc.len() as u64)));
             assert_eq!(
                 items,
                 [

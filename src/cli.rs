@@ -1,0 +1,139 @@
+//! Command-line arguments (clap), kept apart from the work the commands do.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::writer::partition::PartitionSpec;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 all converted; 3 finished, but something was quarantined (see the report);
+2 usage error; 1 could not run (unreadable SOURCE, unwritable DEST, …).
+
+Object stores: credentials, region and endpoint come from the environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL,
+AWS_ALLOW_HTTP; GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY, …).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trailpq",
+    version,
+    about = "Convert AWS CloudTrail logs into partitioned Parquet, losslessly, and query them with SQL",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert CloudTrail logs (S3 prefixes, folders, files) into Hive-partitioned Parquet
+    Convert(ConvertArgs),
+    /// Write the original CloudTrail records back out as NDJSON, rebuilt from the Parquet
+    Export(ExportArgs),
+    /// Print every column of the table: name, type, JSON path and meaning
+    Schema(SchemaArgs),
+    /// Generate realistic CloudTrail logs of Amazon Connect and Amazon Chime, for tests and demos
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ConvertArgs {
+    /// CloudTrail logs: files, folders or object-store prefixes (s3://bucket/AWSLogs/), walked recursively
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Where to write: a folder or an object-store URL; the table goes to DEST/cloudtrail/
+    #[arg(long, value_name = "DEST")]
+    pub out: String,
+
+    /// Write a JSON report of the run (counts, skipped and quarantined files and records) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Partition columns, outermost first, from account_id, region and event_date
+    #[arg(long, value_name = "COLS", default_value = "event_date", value_parser = parse_partition_spec)]
+    pub partition_by: PartitionSpec,
+
+    /// Worker threads for parsing and encoding [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+
+    /// Print nothing but errors (no progress bar, no summary)
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Largest record accepted, in bytes (CloudTrail caps events at 256 KB)
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, hide = true)]
+    pub max_record_bytes: usize,
+
+    /// Most rows in one output file
+    #[arg(long, value_name = "ROWS", default_value_t = 1_000_000, hide = true)]
+    pub file_rows: usize,
+
+    /// Memory for buffering rows before they are written, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 256, hide = true)]
+    pub buffer_mib: usize,
+
+    /// Files whose rows take more than this (MiB) are read twice instead of held
+    #[arg(long, value_name = "MIB", default_value_t = 64, hide = true)]
+    pub hold_mib: usize,
+}
+
+fn parse_partition_spec(s: &str) -> Result<PartitionSpec, String> {
+    s.parse()
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: String,
+
+    /// Export only records matching this SQL predicate, e.g. "event_source = 'connect.amazonaws.com'"
+    #[arg(long = "where", value_name = "SQL_PREDICATE")]
+    pub predicate: Option<String>,
+
+    /// Write to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
+    pub format: SchemaFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Number of events
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub events: u64,
+
+    /// Seed; the same seed always gives the same files
+    #[arg(long, value_name = "SEED", default_value_t = 1)]
+    pub seed: u64,
+
+    /// First day of activity (UTC)
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2024-05-01")]
+    pub start: String,
+
+    /// Days of activity
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub days: u32,
+}

@@ -1,0 +1,161 @@
+//! Running the commands: arguments in, exit code out. Errors become one line on stderr.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::cli::{Cli, Command, ConvertArgs, ExportArgs, GenerateArgs, SchemaFormat};
+use crate::convert::{self, ConvertOptions};
+use crate::error::{Error, Result};
+use crate::shape::Limits;
+use crate::writer::WriterConfig;
+
+/// The whole program: parse arguments, run the command, report errors as one line.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("trailpq: {}", usage_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("trailpq: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// clap's message in one line, with where to look for help.
+fn usage_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .trim();
+    let usage = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .unwrap_or("trailpq");
+    let command: Vec<&str> = usage
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['[', '<', '-']))
+        .collect();
+    format!("{first}; see '{} --help'", command.join(" "))
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Convert(args) => run_convert(args),
+        Command::Export(args) => run_export(args),
+        Command::Schema(args) => {
+            let text = match args.format {
+                SchemaFormat::Table => crate::schema::render_table(),
+                SchemaFormat::Markdown => crate::schema::render_markdown(),
+                SchemaFormat::Json => crate::schema::render_json(),
+            };
+            print_stdout(&text)?;
+            Ok(0)
+        }
+        Command::Generate(args) => run_generate(args),
+    }
+}
+
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.clamp(1, 8))
+        .max_blocking_threads(threads * 2 + 8)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the runtime", e))
+}
+
+fn run_convert(args: ConvertArgs) -> Result<u8> {
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(convert::default_threads);
+    let mut options = ConvertOptions::new(args.sources, args.out);
+    options.partition_by = args.partition_by;
+    options.threads = threads;
+    options.limits = Limits {
+        max_record_bytes: args.max_record_bytes,
+        ..Limits::default()
+    };
+    options.writer = WriterConfig {
+        file_rows: args.file_rows.max(1),
+        buffer_bytes: args.buffer_mib.max(1) << 20,
+        ..WriterConfig::default()
+    };
+    options.hold_bytes = args.hold_mib << 20;
+    options.progress = !args.quiet;
+    // Check that the report can be written before doing the work.
+    if let Some(path) = &args.report {
+        std::fs::write(path, b"")
+            .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))?;
+    }
+    let report = runtime(threads)?.block_on(convert::run(options))?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, report.to_json() + "\n")
+            .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))?;
+    }
+    if !args.quiet {
+        eprint!("{}", report.summary());
+    }
+    Ok(report.exit_code())
+}
+
+fn run_export(args: ExportArgs) -> Result<u8> {
+    let runtime = runtime(convert::default_threads())?;
+    let count = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            let mut out = std::io::BufWriter::new(file);
+            runtime.block_on(crate::export::run(
+                &args.data,
+                args.predicate.as_deref(),
+                &mut out,
+            ))?
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            runtime.block_on(crate::export::run(
+                &args.data,
+                args.predicate.as_deref(),
+                &mut out,
+            ))?
+        }
+    };
+    if let Some(path) = &args.out {
+        eprintln!("trailpq: exported {count} records to {}", path.display());
+    }
+    Ok(0)
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8> {
+    let summary = crate::generate::run(&args)?;
+    eprintln!("{summary}");
+    Ok(0)
+}
+
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to stdout", e))
+        }
+        _ => Ok(()),
+    }
+}

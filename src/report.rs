@@ -1,0 +1,224 @@
+//! The run report: counts that reconcile, and every skipped or quarantined file or record with
+//! its reason.
+//!
+//! `files_found = files_unchanged + files_read` and
+//! `files_read = files_converted + files_skipped + len(files_quarantined)`;
+//! `records_read = records_written + len(records_quarantined) + records_quarantined_unlisted`.
+
+use serde::Serialize;
+
+/// Lists longer than this are cut; the count of what was left out is kept.
+pub const MAX_LISTED: usize = 100_000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileIssue {
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordIssue {
+    pub source: String,
+    pub index: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    pub path: String,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub run_id: String,
+    pub trailpq_version: String,
+    pub sources: Vec<String>,
+    pub dest: String,
+    pub partition_by: Vec<String>,
+    /// Files listed under the sources.
+    pub files_found: u64,
+    /// Files converted by an earlier run into the same DEST, and not changed since: not read again.
+    pub files_unchanged: u64,
+    pub files_read: u64,
+    pub files_converted: u64,
+    pub files_skipped: u64,
+    pub files_quarantined: Vec<FileIssue>,
+    /// Why each skipped file was skipped.
+    pub skipped: Vec<FileIssue>,
+    pub records_read: u64,
+    pub records_written: u64,
+    pub records_quarantined: Vec<RecordIssue>,
+    /// Quarantined records beyond the listed ones (the list is capped at 100,000).
+    pub records_quarantined_unlisted: u64,
+    pub outputs: Vec<Output>,
+    pub output_bytes: u64,
+    /// Bytes read from the sources (compressed where they are).
+    pub bytes_read: u64,
+    /// Bytes of JSON parsed (after decompression).
+    pub json_bytes: u64,
+    /// What recovery or the run noticed on the way.
+    pub notes: Vec<String>,
+    pub elapsed_seconds: f64,
+}
+
+impl Report {
+    pub fn skip(&mut self, source: &str, reason: String) {
+        self.files_read += 1;
+        self.files_skipped += 1;
+        if self.skipped.len() < MAX_LISTED {
+            self.skipped.push(FileIssue {
+                source: source.to_string(),
+                reason,
+            });
+        }
+    }
+
+    pub fn quarantine_file(&mut self, source: &str, reason: String) {
+        self.files_read += 1;
+        self.files_quarantined.push(FileIssue {
+            source: source.to_string(),
+            reason,
+        });
+    }
+
+    pub fn quarantine_record(&mut self, source: &str, index: u64, reason: String) {
+        self.records_read += 1;
+        if self.records_quarantined.len() < MAX_LISTED {
+            self.records_quarantined.push(RecordIssue {
+                source: source.to_string(),
+                index,
+                reason,
+            });
+        } else {
+            self.records_quarantined_unlisted += 1;
+        }
+    }
+
+    pub fn records_quarantined_count(&self) -> u64 {
+        self.records_quarantined.len() as u64 + self.records_quarantined_unlisted
+    }
+
+    /// 0 when everything was converted; 3 when something was quarantined.
+    pub fn exit_code(&self) -> u8 {
+        if self.files_quarantined.is_empty() && self.records_quarantined_count() == 0 {
+            0
+        } else {
+            3
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes")
+    }
+
+    /// The human summary printed at the end of a run.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let secs = self.elapsed_seconds.max(1e-9);
+        out.push_str(&format!(
+            "trailpq: converted {} of {} file{} ({} record{}) in {:.1}s: {:.1} MB/s of JSON, {} records/s\n",
+            self.files_converted,
+            self.files_found,
+            plural(self.files_found),
+            thousands(self.records_written),
+            plural(self.records_written),
+            self.elapsed_seconds,
+            self.json_bytes as f64 / 1e6 / secs,
+            thousands((self.records_read as f64 / secs) as u64),
+        ));
+        out.push_str(&format!(
+            "  wrote {} Parquet file{} ({:.1} MB) to {}\n",
+            self.outputs.len(),
+            plural(self.outputs.len() as u64),
+            self.output_bytes as f64 / 1e6,
+            self.dest
+        ));
+        if self.files_unchanged > 0 {
+            out.push_str(&format!(
+                "  {} file{} already converted into this destination were not read again\n",
+                self.files_unchanged,
+                plural(self.files_unchanged)
+            ));
+        }
+        if self.files_skipped > 0 {
+            let mut reasons: Vec<(String, u64)> = Vec::new();
+            for issue in &self.skipped {
+                match reasons.iter_mut().find(|(r, _)| *r == issue.reason) {
+                    Some((_, n)) => *n += 1,
+                    None => reasons.push((issue.reason.clone(), 1)),
+                }
+            }
+            let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            out.push_str(&format!(
+                "  skipped {} file{}: {}\n",
+                self.files_skipped,
+                plural(self.files_skipped),
+                reasons.join("; ")
+            ));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("  note: {note}\n"));
+        }
+        let bad_records = self.records_quarantined_count();
+        if !self.files_quarantined.is_empty() || bad_records > 0 {
+            out.push_str(&format!(
+                "  QUARANTINED {} file{} and {} record{} (not written):\n",
+                self.files_quarantined.len(),
+                plural(self.files_quarantined.len() as u64),
+                bad_records,
+                plural(bad_records)
+            ));
+            const SHOWN: usize = 10;
+            for issue in self.files_quarantined.iter().take(SHOWN) {
+                out.push_str(&format!("    {}: {}\n", issue.source, issue.reason));
+            }
+            for issue in self.records_quarantined.iter().take(SHOWN) {
+                out.push_str(&format!(
+                    "    {} record {}: {}\n",
+                    issue.source, issue.index, issue.reason
+                ));
+            }
+            if self.files_quarantined.len() > SHOWN || bad_records as usize > SHOWN {
+                out.push_str("    … the full list is in the report (--report FILE)\n");
+            }
+        }
+        out
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// 1234567 → "1,234,567"
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_reconcile_and_set_the_exit_code() {
+        let mut r = Report::default();
+        assert_eq!(r.exit_code(), 0);
+        r.skip("README.md", "not a CloudTrail log (not JSON)".into());
+        assert_eq!(r.exit_code(), 0);
+        r.quarantine_record("f.json", 3, "a number, not a record object".into());
+        assert_eq!((r.records_read, r.exit_code()), (1, 3));
+        assert!(r.summary().contains("f.json record 3: a number"));
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+    }
+}

@@ -1,0 +1,5 @@
+//! SQL over converted data (DataFusion).
+
+pub mod session;
+
+pub use session::Dataset;
