@@ -37,12 +37,33 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// clap's message in one line, with where to look for help.
 fn usage_line(e: &clap::Error) -> String {
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let cli = <Cli as clap::CommandFactory>::command();
+        let names: Vec<&str> = cli
+            .get_subcommands()
+            .map(|c| c.get_name())
+            .filter(|n| *n != "help")
+            .collect();
+        return format!(
+            "error: name a command: {}; see 'trailpq --help'",
+            names.join(", ")
+        );
+    }
     let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
+    let mut lines = rendered.lines();
+    let mut message = lines
         .next()
         .unwrap_or("error: invalid arguments")
-        .trim();
+        .trim()
+        .to_string();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    if message.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        message = format!("{message} {}", items.join(", "));
+    }
     let usage = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("Usage: "))
@@ -51,7 +72,7 @@ fn usage_line(e: &clap::Error) -> String {
         .split_whitespace()
         .take_while(|w| !w.starts_with(['[', '<', '-']))
         .collect();
-    format!("{first}; see '{} --help'", command.join(" "))
+    format!("{message}; see '{} --help'", command.join(" "))
 }
 
 pub fn run(cli: Cli) -> Result<u8> {

@@ -51,8 +51,17 @@ impl From<CommitError> for Error {
 
 impl From<datafusion::error::DataFusionError> for Error {
     fn from(e: datafusion::error::DataFusionError) -> Self {
-        // DataFusion wraps errors in context layers; the innermost message is the useful one.
-        Error::Query(e.find_root().to_string())
+        // DataFusion wraps errors in context layers; the innermost message is the useful one,
+        // and its first line says what is wrong (the rest lists every column).
+        let message = e.find_root().to_string();
+        Error::Query(
+            message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        )
     }
 }
 

@@ -109,8 +109,7 @@ where
             io::Cursor::new(head).chain(&mut source),
         )),
         Compression::Other(kind) => {
-            return not_a_log(name, format!("{kind}-compressed; only gzip is supported"))
-                .map(|v| (v, 0));
+            return not_a_log(name, NotLog::Compressed(kind)).map(|v| (v, 0));
         }
     };
 
@@ -137,7 +136,7 @@ where
             match chunk.iter().find(|b| !b" \t\r\n".contains(b)) {
                 Some(b'{' | b'[') => {}
                 Some(0xEF) => {} // a byte-order mark; the scanner checks what follows
-                Some(_) => return not_a_log(name, "not JSON".into()).map(|v| (v, 0)),
+                Some(&other) => return not_a_log(name, NotLog::NotJson(other)).map(|v| (v, 0)),
                 None => {}
             }
         }
@@ -151,7 +150,7 @@ where
         }
     }
     if first_chunk {
-        return not_a_log(name, "empty".into()).map(|v| (v, 0));
+        return not_a_log(name, NotLog::Empty).map(|v| (v, 0));
     }
     let flow = scanner
         .finish(&mut |event| state.on_event(event, limits, &mut on_item))
@@ -161,17 +160,47 @@ where
         return state.stopped(name).map(|v| (v, bytes));
     }
     if !state.saw_value {
-        return not_a_log(name, "no JSON value".into()).map(|v| (v, bytes));
+        return not_a_log(name, NotLog::Empty).map(|v| (v, bytes));
     }
     Ok((Verdict::Log, bytes))
 }
 
+/// Why a file is not a CloudTrail log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NotLog {
+    Empty,
+    NotJson(u8),
+    Compressed(&'static str),
+    NotCloudTrail(String),
+}
+
 /// A file that is not a CloudTrail log: skipped, or quarantined when its name says it is one.
-fn not_a_log(name: &str, what: String) -> Result<Verdict, Quarantine> {
+fn not_a_log(name: &str, why: NotLog) -> Result<Verdict, Quarantine> {
     if name_claims_log(name) {
-        Err(Quarantine(format!("{what}: expected CloudTrail JSON")))
+        Err(Quarantine(match why {
+            NotLog::Empty => "empty file; expected CloudTrail JSON".into(),
+            NotLog::NotJson(first) => format!(
+                "not JSON (it starts with {}); expected CloudTrail JSON",
+                shown(first)
+            ),
+            NotLog::Compressed(kind) => format!("{kind}-compressed; only gzip is supported"),
+            NotLog::NotCloudTrail(what) => format!("JSON, but not CloudTrail: {what}"),
+        }))
     } else {
-        Ok(Verdict::Skip(format!("not a CloudTrail log ({what})")))
+        Ok(Verdict::Skip(match why {
+            NotLog::Empty => "empty file".into(),
+            NotLog::NotJson(_) => "not a CloudTrail log (not JSON)".into(),
+            NotLog::Compressed(kind) => format!("not a CloudTrail log ({kind}-compressed)"),
+            NotLog::NotCloudTrail(_) => "not a CloudTrail log (JSON of another kind)".into(),
+        }))
+    }
+}
+
+fn shown(byte: u8) -> String {
+    if byte.is_ascii_graphic() {
+        format!("'{}'", byte as char)
+    } else {
+        format!("byte 0x{byte:02x}")
     }
 }
 
@@ -331,7 +360,7 @@ impl FileState {
     fn stopped(self, name: &str) -> Result<Verdict, Quarantine> {
         match self.stop {
             Some(Stop::Digest) => Ok(Verdict::Skip("CloudTrail digest file".into())),
-            Some(Stop::NotCloudTrail(what)) => not_a_log(name, what),
+            Some(Stop::NotCloudTrail(what)) => not_a_log(name, NotLog::NotCloudTrail(what)),
             Some(Stop::Quarantine(q)) => Err(q),
             None => Ok(Verdict::Log),
         }
@@ -386,7 +415,8 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
     let marked = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
     let maybe_wrapped = marked("\"detail-type\"") || marked("\"CloudTrailEvent\"");
     let maybe_digest = marked("\"digestStartTime\"");
-    if !(first || maybe_wrapped || maybe_digest) {
+    let maybe_nested = marked("\"Records\"");
+    if !(first || maybe_wrapped || maybe_digest || maybe_nested) {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),
             envelope: None,
@@ -394,10 +424,23 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
         });
     }
     let members = Members::parse(text).map_err(ShapeError::InvalidJson)?;
-    let looks_like_record = members.0.iter().any(|(k, _)| {
-        let k = k.to_ascii_lowercase();
-        RECORD_KEYS.contains(&k.as_str()) || k == "records"
-    });
+    if let Some(records) = members.get("Records") {
+        // The scanner reads `{"Records": [...]}` itself; here "Records" is not an array, or it
+        // follows other keys.
+        return Err(ShapeError::Bad(match records.get().starts_with('[') {
+            true => {
+                "an object with other keys before \"Records\"; expected {\"Records\":[...]}".into()
+            }
+            false => format!(
+                "an object whose \"Records\" is {}, not an array",
+                value_kind(records.get())
+            ),
+        }));
+    }
+    let looks_like_record = members
+        .0
+        .iter()
+        .any(|(k, _)| RECORD_KEYS.contains(&k.to_ascii_lowercase().as_str()));
     if maybe_digest && members.get("digestStartTime").is_some() {
         return Ok(Shape::Digest);
     }

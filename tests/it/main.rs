@@ -1,2 +1,11 @@
 //! trailpq's integration tests: one binary (every test binary links all of DataFusion), with a
-//! module per area. Each test runs the real `trailpq` binary on real files.
+//! module per area. Each test runs the real `trailpq` binary on real files; S3 tests talk to a
+//! real S3-protocol server on loopback and reader tests to real DuckDB (`make test-deps`).
+
+mod common;
+
+mod cli;
+mod convert;
+mod malformed;
+mod readers;
+mod s3;

@@ -1,0 +1,60 @@
+# trailpq: `make demo` and `make test` are the two commands; see README.md.
+
+CARGO      ?= cargo
+PYTHON     ?= python3
+TOOLS      := $(CURDIR)/.tools
+VENV       := $(CURDIR)/.venv
+S3S_FS     := $(TOOLS)/bin/s3s-fs
+BIN        := target/debug/trailpq
+DEMO_OUT   := demo-out
+BENCH_OUT  := bench-out
+BENCH_EVENTS ?= 2000000
+
+export TRAILPQ_S3S_FS := $(S3S_FS)
+export TRAILPQ_PYTHON := $(VENV)/bin/python
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: all build demo test test-deps bench lint clean
+
+all: build
+
+build:
+	$(CARGO) build --locked
+
+## demo: convert the sample in data/ and query it
+demo: build
+	rm -rf $(DEMO_OUT)
+	$(BIN) convert data --out $(DEMO_OUT) --report $(DEMO_OUT).report.json
+	@echo
+	@echo "== Failed Amazon Chime calls, exported back as the original records:"
+	$(BIN) export $(DEMO_OUT) --where "event_source LIKE 'chime%' AND error_code IS NOT NULL AND event_date = DATE '2024-05-06'" | head -n 3 | cut -c1-300
+	@echo
+	@echo "== Column list: $(BIN) schema"
+
+## test: install what the tests need, then run them all
+test: test-deps
+	$(CARGO) test --locked
+
+test-deps: $(S3S_FS) $(VENV)/.installed
+
+# A real S3-protocol server for the object-store tests (pure Rust, checks SigV4 signatures).
+$(S3S_FS):
+	$(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
+
+# Real DuckDB and pyarrow, to read the output back.
+$(VENV)/.installed: requirements-test.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+## bench: convert BENCH_EVENTS generated events with a release build; prints the figures
+bench:
+	$(CARGO) build --release --locked
+	./bench/convert.sh target/release/trailpq $(BENCH_OUT) $(BENCH_EVENTS)
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+clean:
+	rm -rf $(DEMO_OUT) $(DEMO_OUT).report.json $(BENCH_OUT)

@@ -1,0 +1,165 @@
+//! Usage errors and the `schema` command: one clear line, the right exit code.
+
+use crate::common::*;
+
+#[track_caller]
+fn one_line_error(run: Run, code: i32, needle: &str) {
+    let run = run.expect(code);
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    assert!(run.stderr.starts_with("trailpq: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(needle),
+        "{:?} lacks {needle:?}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_mistakes_exit_2_with_one_line() {
+    one_line_error(trailpq(&[]), 2, "--help");
+    one_line_error(trailpq(&["convert", "x"]), 2, "--out <DEST>");
+    one_line_error(
+        trailpq(&["convert", "x", "--out", "y", "--frobnicate"]),
+        2,
+        "unexpected argument '--frobnicate'",
+    );
+    one_line_error(
+        trailpq(&["convert", "x", "--out", "y", "--partition-by", "day"]),
+        2,
+        "unknown partition column 'day'",
+    );
+    one_line_error(
+        trailpq(&["convert", "x", "--out", "y", "--threads", "0"]),
+        2,
+        "--threads",
+    );
+    one_line_error(
+        trailpq(&["convert", "x", "--out", "ftp://host/y"]),
+        2,
+        "not a supported location",
+    );
+    one_line_error(
+        trailpq(&["generate", "--out", "y", "--start", "May 1st"]),
+        2,
+        "YYYY-MM-DD",
+    );
+}
+
+#[test]
+fn failures_to_run_exit_1_with_one_line() {
+    let out = tempdir();
+    let missing = out.path().join("no-such-folder");
+    one_line_error(
+        trailpq(&[
+            "convert",
+            path_str(&missing),
+            "--out",
+            path_str(&out.path().join("o")),
+        ]),
+        1,
+        "does not exist",
+    );
+    // A destination that cannot be written.
+    let blocker = out.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let dest = blocker.join("lake");
+    one_line_error(
+        trailpq(&[
+            "convert",
+            path_str(&sample_data()),
+            "--out",
+            path_str(&dest),
+        ]),
+        1,
+        "cannot write",
+    );
+    one_line_error(
+        trailpq(&["export", path_str(&missing)]),
+        1,
+        "holds no converted CloudTrail data",
+    );
+    let lake = out.path().join("lake");
+    trailpq(&[
+        "convert",
+        path_str(&sample_data().join("awsdocs")),
+        "--out",
+        path_str(&lake),
+        "-q",
+    ])
+    .expect(0);
+    one_line_error(
+        trailpq(&["export", path_str(&lake), "--where", "no_such_column = 1"]),
+        1,
+        "no_such_column",
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let help = trailpq(&["convert", "--help"]).expect(0);
+    for needle in [
+        "--partition-by",
+        "--report",
+        "--threads",
+        "Exit codes",
+        "AWS_ENDPOINT_URL",
+    ] {
+        assert!(help.stdout.contains(needle), "{needle}");
+    }
+    assert!(
+        trailpq(&["--version"])
+            .expect(0)
+            .stdout
+            .starts_with("trailpq ")
+    );
+}
+
+#[test]
+fn schema_lists_every_column_and_the_readme_shows_the_same() {
+    let table = trailpq(&["schema"]).expect(0).stdout;
+    for column in [
+        "event_time",
+        "user_arn",
+        "session_issuer_arn",
+        "session_mfa_authenticated",
+        "resources",
+        "extra",
+        "source_key",
+        "event_date",
+    ] {
+        assert!(table.lines().any(|l| l.starts_with(column)), "{column}");
+    }
+    let event_time: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("event_time "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        event_time[..4],
+        ["event_time", "timestamp(ms,", "UTC)", "eventTime"]
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&trailpq(&["schema", "--format", "json"]).expect(0).stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), table.lines().count() - 1);
+
+    let markdown = trailpq(&["schema", "--format", "markdown"])
+        .expect(0)
+        .stdout;
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- columns:start -->\n")
+        .expect("README has the column table markers")
+        + 23;
+    let end = readme.find("<!-- columns:end -->").unwrap();
+    assert_eq!(
+        &readme[start..end],
+        markdown,
+        "README's column table is stale: paste `trailpq schema --format markdown`"
+    );
+}

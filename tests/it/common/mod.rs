@@ -1,0 +1,233 @@
+//! The test harness: running the real binary, scratch folders, a real S3 server on loopback,
+//! real DuckDB, and an independent reading of CloudTrail files to compare against.
+
+#![allow(dead_code)]
+
+pub mod reference;
+pub mod s3;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub use tempfile::TempDir;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Real CloudTrail logs written by others (tests/data/real/SOURCES.md).
+pub fn real_data() -> PathBuf {
+    repo().join("tests/data/real")
+}
+
+/// The malformed-input set and its expected outcomes (CASES.tsv).
+pub fn malformed() -> PathBuf {
+    repo().join("tests/data/malformed")
+}
+
+/// The sample shipped in data/.
+pub fn sample_data() -> PathBuf {
+    repo().join("data")
+}
+
+pub fn tempdir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("trailpq-it-")
+        .tempdir()
+        .expect("a scratch folder")
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A `trailpq` command with a clean environment (no credentials from the developer's shell).
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailpq"));
+    cmd.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_")
+            || key.starts_with("GOOGLE_")
+            || key.starts_with("AZURE_")
+            || key.starts_with("TRAILPQ_")
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+pub fn run_command(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("the trailpq binary runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `trailpq ARGS`.
+pub fn trailpq(args: &[&str]) -> Run {
+    run_command(command(args))
+}
+
+/// Runs `trailpq ARGS` with extra environment variables.
+pub fn trailpq_env(args: &[&str], env: &[(String, String)]) -> Run {
+    let mut cmd = command(args);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    run_command(cmd)
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// Converts `sources` into `dest` with a report; returns the run and the report.
+pub fn convert(sources: &[&Path], dest: &Path, extra: &[&str]) -> (Run, serde_json::Value) {
+    let report_file = tempfile::NamedTempFile::new().expect("a report file");
+    let report = report_file.path().to_path_buf();
+    let mut args: Vec<&str> = vec!["convert"];
+    args.extend(sources.iter().map(|p| path_str(p)));
+    args.extend(["--out", path_str(dest), "--report", path_str(&report)]);
+    args.extend(extra);
+    let run = trailpq(&args);
+    let report = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (run, report)
+}
+
+/// Exports all records of `data` as parsed JSON values.
+pub fn export(data: &Path, predicate: Option<&str>) -> Vec<serde_json::Value> {
+    let mut args = vec!["export", path_str(data)];
+    if let Some(p) = predicate {
+        args.extend(["--where", p]);
+    }
+    let run = trailpq(&args).expect(0);
+    run.stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("export wrote invalid JSON ({e}): {line}"))
+        })
+        .collect()
+}
+
+/// Checks the report's counts add up.
+#[track_caller]
+pub fn assert_reconciles(report: &serde_json::Value) {
+    let n = |key: &str| {
+        report[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("report has no {key}: {report}"))
+    };
+    let len = |key: &str| {
+        report[key]
+            .as_array()
+            .map(|a| a.len() as u64)
+            .unwrap_or_else(|| panic!("report has no {key}"))
+    };
+    assert_eq!(
+        n("files_found"),
+        n("files_unchanged") + n("files_read"),
+        "files found"
+    );
+    assert_eq!(
+        n("files_read"),
+        n("files_converted") + n("files_skipped") + len("files_quarantined"),
+        "files read"
+    );
+    assert_eq!(
+        n("records_read"),
+        n("records_written") + len("records_quarantined") + n("records_quarantined_unlisted"),
+        "records read"
+    );
+    let rows: u64 = report["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, n("records_written"), "rows in output files");
+}
+
+/// Every file under `dir`, relative to it, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                out.push(
+                    path.strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The Python of the project's virtual environment (made by `make test-deps`), for DuckDB.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("TRAILPQ_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `make test-deps` first",
+        path.display()
+    );
+    path
+}
+
+/// Runs SQL in real DuckDB; returns the rows as lines of tab-separated values.
+pub fn duckdb(sql: &str) -> Vec<String> {
+    let script = "import duckdb, sys\n\
+                  rows = duckdb.connect().sql(sys.argv[1]).fetchall()\n\
+                  for row in rows: print('\\t'.join('NULL' if v is None else str(v) for v in row))\n";
+    let out = Command::new(python())
+        .args(["-c", script, sql])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "DuckDB failed on {sql}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}

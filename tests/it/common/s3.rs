@@ -1,0 +1,117 @@
+//! A real S3-protocol server on loopback: s3s-fs, which checks SigV4 signatures and stores each
+//! object as a plain file under its root folder (so tests can seed and inspect buckets directly).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{TempDir, repo, tempdir};
+
+pub const ACCESS_KEY: &str = "AKIATRAILPQTEST";
+pub const SECRET_KEY: &str = "trailpq-test-secret-key";
+
+pub struct S3Server {
+    child: Child,
+    pub port: u16,
+    root: TempDir,
+}
+
+/// The s3s-fs binary: `$TRAILPQ_S3S_FS`, or the one `make test-deps` installs into `.tools/`.
+fn binary() -> PathBuf {
+    let path = std::env::var_os("TRAILPQ_S3S_FS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/bin/s3s-fs"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `make test-deps` first",
+        path.display()
+    );
+    path
+}
+
+impl S3Server {
+    pub fn start() -> Self {
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let root = tempdir();
+            let child = Command::new(binary())
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+                .arg(root.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("s3s-fs starts");
+            let mut server = S3Server { child, port, root };
+            if server.wait_ready() {
+                return server;
+            }
+            let _ = server.child.kill();
+        }
+        panic!("s3s-fs did not start on loopback");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Environment for trailpq to reach this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env_with_secret(SECRET_KEY)
+    }
+
+    pub fn env_with_secret(&self, secret: &str) -> Vec<(String, String)> {
+        [
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", secret.into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Creates a bucket; returns its folder on disk.
+    pub fn bucket(&self, name: &str) -> PathBuf {
+        let dir = self.root.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Copies a local folder into a bucket under `prefix`.
+    pub fn upload(&self, bucket: &str, prefix: &str, from: &Path) {
+        let to = self.bucket(bucket).join(prefix);
+        for rel in super::files_under(from) {
+            let target = to.join(&rel);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(from.join(&rel), &target).unwrap();
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
