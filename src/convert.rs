@@ -6,6 +6,7 @@
 //! problem, so a broken file never contributes rows. Files too large to hold are read twice:
 //! first to check them, then to stream their rows.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -162,7 +163,7 @@ pub async fn run(options: ConvertOptions) -> Result<Report> {
 async fn convert(
     report: &mut Report,
     dest: &Arc<Dest>,
-    mut files: Vec<SourceFile>,
+    files: Vec<SourceFile>,
     options: &ConvertOptions,
     started: String,
 ) -> Result<()> {
@@ -181,47 +182,18 @@ async fn convert(
         )));
     }
 
-    // The same file named twice is read once; files of the output itself are not input.
-    let dest_prefix = format!(
-        "{}/",
-        dest.loc.display(&dest.loc.prefix).trim_end_matches('/')
-    );
-    files.sort_by(|a, b| a.key.cmp(&b.key));
-    files.dedup_by(|a, b| a.key == b.key);
-    report.files_found = files.len() as u64;
-    let converted_before = dest.converted_sources().await?;
-    let mut todo = Vec::new();
-    for file in files {
-        if file.key.starts_with(&dest_prefix) {
-            report.skip(&file.key, "part of the destination".into());
-        } else if file.key.contains("/CloudTrail-Digest/") {
-            report.skip(&file.key, "CloudTrail digest file".into());
-        } else if converted_before.get(&file.key) == Some(&file.entry()) {
-            report.files_unchanged += 1;
-        } else {
-            if converted_before.contains_key(&file.key) {
-                report.notes.push(format!(
-                    "{} changed since an earlier run converted it; its earlier rows remain in the table",
-                    file.key
-                ));
-            }
-            todo.push(file);
-        }
-    }
-    // Deliveries for one day together, so a day's partition fills up before the next starts.
-    todo.sort_by_cached_key(|f| (delivery_date(&f.key), f.key.clone()));
-
+    let todo = plan(report, files, dest, &dest.converted_sources().await?);
     let threads = options.threads.max(1);
     let cpu = Arc::new(Semaphore::new(threads));
     let progress = Progress::new(todo.iter().map(|f| f.meta.size).sum(), options.progress);
-    let mut writer = PartitionWriter::new(dest.clone(), options.writer, cpu.clone(), threads);
 
-    let (tx, mut rx) = mpsc::channel::<Msg>(threads * 4);
+    // Each message may hold a whole file's rows: keep few in flight.
+    let (tx, mut rx) = mpsc::channel::<Msg>(threads);
     let job = Arc::new(Job {
         spec: spec.clone(),
         limits: options.limits,
         hold_bytes: options.hold_bytes,
-        cpu,
+        cpu: cpu.clone(),
         prefetch: Arc::new(Semaphore::new(PREFETCH_BUDGET_KIB)),
         progress: progress.clone(),
         runtime: tokio::runtime::Handle::current(),
@@ -236,64 +208,28 @@ async fn convert(
             .await;
     });
 
-    let mut converted = Vec::new();
-    let mut failure = None;
+    let mut collector = Collector {
+        report,
+        writer: PartitionWriter::new(dest.clone(), options.writer, cpu, threads),
+        progress: progress.clone(),
+        converted: Vec::new(),
+    };
     while let Some(msg) = rx.recv().await {
-        let step = match msg {
-            Msg::Rows(partition, batch) => writer.add(partition, batch).await.map_err(Error::from),
-            Msg::Done(file, outcome, bytes_read) => {
-                report.bytes_read += bytes_read;
-                match outcome {
-                    Outcome::Converted {
-                        parts,
-                        written,
-                        bad,
-                        json_bytes,
-                    } => {
-                        report.files_read += 1;
-                        report.files_converted += 1;
-                        report.records_read += written;
-                        report.records_written += written;
-                        report.json_bytes += json_bytes;
-                        progress.add_records(written + bad.len() as u64);
-                        for (index, reason) in bad {
-                            report.quarantine_record(&file.key, index, reason);
-                        }
-                        converted.push(file.entry());
-                        let mut step = Ok(());
-                        for (partition, batch) in parts {
-                            step = writer.add(partition, batch).await.map_err(Error::from);
-                            if step.is_err() {
-                                break;
-                            }
-                        }
-                        step
-                    }
-                    Outcome::Skipped(reason) => {
-                        report.skip(&file.key, reason);
-                        Ok(())
-                    }
-                    Outcome::Quarantined(reason) => {
-                        report.quarantine_file(&file.key, reason);
-                        Ok(())
-                    }
-                }
-            }
-            Msg::Fatal(e) => Err(e),
-        };
-        if let Err(e) = step {
-            failure = Some(e);
-            break;
+        if let Err(e) = collector.take(msg).await {
+            feeder.abort();
+            progress.finish();
+            return Err(e);
         }
-    }
-    if let Some(e) = failure {
-        feeder.abort();
-        progress.finish();
-        return Err(e);
     }
     feeder
         .await
         .map_err(|e| Error::Failed(format!("a converter stopped: {e}")))?;
+    let Collector {
+        report,
+        writer,
+        converted,
+        ..
+    } = collector;
     let written = writer.finish().await;
     progress.finish();
     let written = written?;
@@ -322,6 +258,85 @@ async fn convert(
         });
     }
     Ok(())
+}
+
+/// Decides which files to read: each file once, not the output itself, not digests, and not what
+/// an earlier run converted. Orders them so that one day's deliveries come together, and a day's
+/// partition fills up before the next one starts.
+fn plan(
+    report: &mut Report,
+    mut files: Vec<SourceFile>,
+    dest: &Dest,
+    converted_before: &HashMap<String, SourceEntry>,
+) -> Vec<SourceFile> {
+    let dest_prefix = format!(
+        "{}/",
+        dest.loc.display(&dest.loc.prefix).trim_end_matches('/')
+    );
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    files.dedup_by(|a, b| a.key == b.key);
+    report.files_found = files.len() as u64;
+    let mut todo = Vec::new();
+    for file in files {
+        if file.key.starts_with(&dest_prefix) {
+            report.skip(&file.key, "part of the destination".into());
+        } else if file.key.contains("/CloudTrail-Digest/") {
+            report.skip(&file.key, "CloudTrail digest file".into());
+        } else if converted_before.get(&file.key) == Some(&file.entry()) {
+            report.files_unchanged += 1;
+        } else {
+            if converted_before.contains_key(&file.key) {
+                report.notes.push(format!(
+                    "{} changed since an earlier run converted it; its earlier rows remain in the table",
+                    file.key
+                ));
+            }
+            todo.push(file);
+        }
+    }
+    todo.sort_by_cached_key(|f| (delivery_date(&f.key), f.key.clone()));
+    todo
+}
+
+/// The run loop's side: takes each file's outcome into the report and its rows into the writer.
+struct Collector<'r> {
+    report: &'r mut Report,
+    writer: PartitionWriter,
+    progress: Progress,
+    converted: Vec<SourceEntry>,
+}
+
+impl Collector<'_> {
+    async fn take(&mut self, msg: Msg) -> Result<()> {
+        match msg {
+            Msg::Rows(partition, batch) => self.writer.add(partition, batch).await?,
+            Msg::Done(file, outcome, bytes_read) => {
+                self.report.bytes_read += bytes_read;
+                match outcome {
+                    Outcome::Converted {
+                        parts,
+                        written,
+                        bad,
+                        json_bytes,
+                    } => {
+                        self.report.converted(written, json_bytes);
+                        self.progress.add_records(written + bad.len() as u64);
+                        for (index, reason) in bad {
+                            self.report.quarantine_record(&file.key, index, reason);
+                        }
+                        self.converted.push(file.entry());
+                        for (partition, batch) in parts {
+                            self.writer.add(partition, batch).await?;
+                        }
+                    }
+                    Outcome::Skipped(reason) => self.report.skip(&file.key, reason),
+                    Outcome::Quarantined(reason) => self.report.quarantine_file(&file.key, reason),
+                }
+            }
+            Msg::Fatal(e) => return Err(e),
+        }
+        Ok(())
+    }
 }
 
 /// Shared state of the converters.

@@ -64,6 +64,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// A file was converted, with `written` records and `json_bytes` of JSON.
+    pub fn converted(&mut self, written: u64, json_bytes: u64) {
+        self.files_read += 1;
+        self.files_converted += 1;
+        self.records_read += written;
+        self.records_written += written;
+        self.json_bytes += json_bytes;
+    }
+
     pub fn skip(&mut self, source: &str, reason: String) {
         self.files_read += 1;
         self.files_skipped += 1;

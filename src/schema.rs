@@ -92,9 +92,9 @@ impl Column {
         }
     }
 
-    /// A short, engine-neutral name of the stored type, for docs.
+    /// The Arrow type, as Arrow writes it (`Utf8`, `Timestamp(ms, "UTC")`, …).
     pub fn type_name(&self) -> String {
-        type_name(&self.data_type())
+        self.data_type().to_string()
     }
 }
 
@@ -123,27 +123,6 @@ pub fn resources_type() -> DataType {
         DataType::Struct(resource_fields()),
         true,
     )))
-}
-
-/// Engine-neutral type names used in docs.
-pub fn type_name(dt: &DataType) -> String {
-    match dt {
-        DataType::Utf8 => "string".into(),
-        DataType::Int64 => "int64".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Date32 => "date".into(),
-        DataType::Timestamp(TimeUnit::Millisecond, Some(_)) => "timestamp(ms, UTC)".into(),
-        DataType::List(f) => format!("list<{}>", type_name(f.data_type())),
-        DataType::Struct(fields) => format!(
-            "struct<{}>",
-            fields
-                .iter()
-                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
 }
 
 const fn rec(
@@ -243,10 +222,11 @@ pub static COLUMNS: &[Column] = &[
 ];
 
 /// A partition column: derived from the record, encoded in the directory names, not in the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionColumn {
     pub name: &'static str,
-    pub data_type_name: &'static str,
+    /// The type queries see (the folder name holds it as text).
+    pub data_type: DataType,
     pub derived_from: &'static str,
     pub doc: &'static str,
 }
@@ -254,19 +234,19 @@ pub struct PartitionColumn {
 pub static PARTITION_COLUMNS: &[PartitionColumn] = &[
     PartitionColumn {
         name: "account_id",
-        data_type_name: "string",
+        data_type: DataType::Utf8,
         derived_from: "recipientAccountId",
         doc: "Partition: the account that received the event",
     },
     PartitionColumn {
         name: "region",
-        data_type_name: "string",
+        data_type: DataType::Utf8,
         derived_from: "awsRegion",
         doc: "Partition: the region of the event",
     },
     PartitionColumn {
         name: "event_date",
-        data_type_name: "date",
+        data_type: DataType::Date32,
         derived_from: "eventTime",
         doc: "Partition: UTC date of event_time",
     },
@@ -371,7 +351,7 @@ pub fn column_docs() -> Vec<ColumnDoc> {
     });
     let partitions = PARTITION_COLUMNS.iter().map(|p| ColumnDoc {
         name: p.name,
-        type_name: p.data_type_name.to_string(),
+        type_name: p.data_type.to_string(),
         json_path: format!("(folder, from {})", p.derived_from),
         doc: p.doc,
     });
@@ -475,7 +455,7 @@ mod tests {
         assert_eq!(r.json_path(), "resources[]");
         assert_eq!(
             r.type_name(),
-            "list<struct<arn: string, account_id: string, type: string>>"
+            r#"List(Struct("arn": Utf8, "account_id": Utf8, "type": Utf8), field: 'element')"#
         );
     }
 }

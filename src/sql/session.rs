@@ -7,7 +7,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 
@@ -21,6 +22,9 @@ use crate::writer::partition::NULL_VALUE;
 pub const TABLE: &str = "cloudtrail";
 /// The files themselves, with partition values as written in the paths.
 pub const FILES_TABLE: &str = "cloudtrail_files";
+
+/// Memory for query execution; beyond it, sorts and aggregations spill to disk.
+const MEMORY_LIMIT: usize = 1 << 30;
 
 /// What was found at DATA.
 #[derive(Debug, Clone)]
@@ -88,7 +92,11 @@ impl Dataset {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .set_bool("datafusion.execution.parquet.pushdown_filters", true);
-        let ctx = SessionContext::new_with_config(config);
+        // Sorts and aggregates spill to disk past this, so memory stays bounded on any data size.
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(MEMORY_LIMIT, 1.0)
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         if let Some(base) = &self.location.base_url {
             ctx.runtime_env()
                 .register_object_store(base, self.location.store.clone());
@@ -102,8 +110,13 @@ impl Dataset {
     /// Hive's NULL folder name read as NULL.
     pub async fn register(&self, ctx: &SessionContext) -> Result<()> {
         let url = ListingTableUrl::parse(self.location.table_url(&[TABLE_DIR]))?;
+        // Every file is sorted like this (see writer::parquet::encode), so an ORDER BY on it
+        // merges files instead of sorting them.
+        let sort_order =
+            ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
+            .with_file_sort_order(vec![sort_order.to_vec()])
             .with_table_partition_cols(
                 self.partition_by
                     .iter()

@@ -142,7 +142,7 @@ fn schema_lists_every_column_and_the_readme_shows_the_same() {
         .collect();
     assert_eq!(
         event_time[..4],
-        ["event_time", "timestamp(ms,", "UTC)", "eventTime"]
+        ["event_time", "Timestamp(ms,", "\"UTC\")", "eventTime"]
     );
     let json: serde_json::Value =
         serde_json::from_str(&trailpq(&["schema", "--format", "json"]).expect(0).stdout).unwrap();
