@@ -596,7 +596,7 @@ enum Input {
 impl Input {
     fn reader(self) -> Box<dyn Read + Send> {
         match self {
-            Input::File(f) => Box::new(std::io::BufReader::with_capacity(256 * 1024, f)),
+            Input::File(f) => Box::new(f),
             Input::Bytes(bytes, permit) => Box::new(HeldBytes {
                 cursor: std::io::Cursor::new(bytes),
                 _permit: permit,

@@ -73,15 +73,17 @@ impl Default for BatchBuilder {
 
 impl BatchBuilder {
     pub fn new() -> Self {
+        // Most CloudTrail files hold a few records: start small and let the builders grow.
+        const ROWS: usize = 8;
         let builders = COLUMNS
             .iter()
             .map(|c| match c.data_type() {
-                DataType::Utf8 => ColumnBuilder::Str(StringBuilder::new()),
-                DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::new()),
-                DataType::Int64 => ColumnBuilder::Int(Int64Builder::new()),
-                DataType::Timestamp(..) => {
-                    ColumnBuilder::Time(TimestampMillisecondBuilder::new().with_timezone("UTC"))
-                }
+                DataType::Utf8 => ColumnBuilder::Str(StringBuilder::with_capacity(ROWS, ROWS * 32)),
+                DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(ROWS)),
+                DataType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(ROWS)),
+                DataType::Timestamp(..) => ColumnBuilder::Time(
+                    TimestampMillisecondBuilder::with_capacity(ROWS).with_timezone("UTC"),
+                ),
                 DataType::List(_) => ColumnBuilder::Resources(resources_builder()),
                 other => unreachable!("no builder for {other}"),
             })
@@ -192,9 +194,9 @@ impl BatchBuilder {
                     if extra.is_empty() {
                         b.append_null();
                     } else {
-                        let mut text = String::new();
-                        extra.write(&mut text);
-                        b.append_value(text);
+                        // Written straight into the column's buffer, then closed as one value.
+                        extra.write(b);
+                        b.append_value("");
                     }
                 }
                 _ => unreachable!("column {} has a builder of another type", column.name),
@@ -427,19 +429,22 @@ impl<'a> Extra<'a> {
         self.members.iter().any(|(k, _)| k == key)
     }
 
-    fn write(&self, out: &mut String) {
-        out.push('{');
+    fn write(&self, out: &mut impl fmt::Write) {
+        // Writing to a String or a StringBuilder cannot fail.
+        let _ = out.write_char('{');
         for (i, (key, value)) in self.members.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                let _ = out.write_char(',');
             }
             json::write_key(out, key);
             match value {
-                ExtraValue::Raw(raw) => out.push_str(&json::minify(raw.get())),
+                ExtraValue::Raw(raw) => {
+                    let _ = out.write_str(&json::minify(raw.get()));
+                }
                 ExtraValue::Object(object) => object.write(out),
             }
         }
-        out.push('}');
+        let _ = out.write_char('}');
     }
 }
 

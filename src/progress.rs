@@ -25,7 +25,7 @@ impl Progress {
                 ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] [{bar:28}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}",
+                    "{spinner} {bytes}/{total_bytes} [{bar:20}] {bytes_per_sec}, ETA {eta} {wide_msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),

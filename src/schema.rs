@@ -285,6 +285,31 @@ pub fn arrow_schema() -> SchemaRef {
     SCHEMA.clone()
 }
 
+/// FNV-1a, for the short keys of the path tree: looked up for every key of every record, where
+/// SipHash's protection against crafted collisions buys nothing (the table is fixed).
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// A node of the tree of JSON paths that typed columns come from.
 #[derive(Debug, Default)]
 pub struct PathNode {
@@ -293,7 +318,7 @@ pub struct PathNode {
     /// Set for a leaf: the column it fills.
     pub column: Option<usize>,
     /// Set for an object: its known keys.
-    pub children: HashMap<&'static str, usize>,
+    pub children: FnvMap<&'static str, usize>,
     /// Key order of the children as declared, for `export`.
     pub order: Vec<&'static str>,
 }

@@ -102,20 +102,20 @@ pub fn decode_str(text: &str) -> Result<Cow<'_, str>, serde_json::Error> {
 }
 
 /// Appends `"key":` with the key escaped as JSON.
-pub fn write_key(out: &mut String, key: &str) {
+pub fn write_key(out: &mut impl fmt::Write, key: &str) {
     write_str(out, key);
-    out.push(':');
+    let _ = out.write_char(':');
 }
 
-/// Appends `s` as a JSON string literal.
-pub fn write_str(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal. (Writing to a String or an Arrow string builder cannot
+/// fail, so results are ignored.)
+pub fn write_str(out: &mut impl fmt::Write, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
+        let _ = out.write_char('"');
+        let _ = out.write_str(s);
+        let _ = out.write_char('"');
     } else {
-        out.push_str(&serde_json::to_string(s).expect("strings always serialize"));
+        let _ = out.write_str(&serde_json::to_string(s).expect("strings always serialize"));
     }
 }
 

@@ -15,6 +15,7 @@ pub mod scan;
 use std::borrow::Cow;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
+use std::sync::LazyLock;
 
 use flate2::read::MultiGzDecoder;
 use memchr::memmem;
@@ -113,22 +114,57 @@ where
         }
     };
 
+    // One read buffer per thread, reused for every file: most files are small, and a fresh zeroed
+    // buffer per file costs more than reading them.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    buf.resize(256 * 1024, 0);
+    let result = read_chunks(&mut input, &mut buf, name, limits, &mut on_item);
+    BUFFER.with(|b| *b.borrow_mut() = buf);
+    drop(input);
+    match result {
+        Ok(done) => Ok(done),
+        Err(ReadFailure::Quarantine(q)) => Err(q),
+        Err(ReadFailure::Io(e)) => Err(Quarantine(read_error(&e, compression, source.failed))),
+    }
+}
+
+enum ReadFailure {
+    Io(io::Error),
+    Quarantine(Quarantine),
+}
+
+impl From<Quarantine> for ReadFailure {
+    fn from(q: Quarantine) -> Self {
+        ReadFailure::Quarantine(q)
+    }
+}
+
+/// The read loop of [`read_file`]: decompressed chunks through the scanner.
+fn read_chunks<F>(
+    input: &mut dyn Read,
+    buf: &mut [u8],
+    name: &str,
+    limits: Limits,
+    on_item: &mut F,
+) -> Result<(Verdict, u64), ReadFailure>
+where
+    F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+{
     let mut scanner = Scanner::new(scan::Limits {
         max_item_bytes: limits.max_record_bytes,
         max_depth: limits.max_depth,
     });
     let mut state = FileState::default();
-    let mut buf = vec![0u8; 256 * 1024];
     let mut first_chunk = true;
     loop {
-        let n = match input.read(&mut buf) {
+        let n = match input.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                drop(input);
-                return Err(Quarantine(read_error(&e, compression, source.failed)));
-            }
+            Err(e) => return Err(ReadFailure::Io(e)),
         };
         let chunk = &buf[..n];
         if first_chunk {
@@ -136,31 +172,29 @@ where
             match chunk.iter().find(|b| !b" \t\r\n".contains(b)) {
                 Some(b'{' | b'[') => {}
                 Some(0xEF) => {} // a byte-order mark; the scanner checks what follows
-                Some(&other) => return not_a_log(name, NotLog::NotJson(other)).map(|v| (v, 0)),
+                Some(&other) => return Ok(not_a_log(name, NotLog::NotJson(other)).map(|v| (v, 0))?),
                 None => {}
             }
         }
         let flow = scanner
-            .feed(chunk, &mut |event| {
-                state.on_event(event, limits, &mut on_item)
-            })
+            .feed(chunk, &mut |event| state.on_event(event, limits, on_item))
             .map_err(|e| Quarantine(e.to_string()))?;
         if let ControlFlow::Break(()) = flow {
-            return state.stopped(name).map(|v| (v, scanner.position()));
+            return Ok(state.stopped(name).map(|v| (v, scanner.position()))?);
         }
     }
     if first_chunk {
-        return not_a_log(name, NotLog::Empty).map(|v| (v, 0));
+        return Ok(not_a_log(name, NotLog::Empty).map(|v| (v, 0))?);
     }
     let flow = scanner
-        .finish(&mut |event| state.on_event(event, limits, &mut on_item))
+        .finish(&mut |event| state.on_event(event, limits, on_item))
         .map_err(|e| Quarantine(e.to_string()))?;
     let bytes = scanner.position();
     if let ControlFlow::Break(()) = flow {
-        return state.stopped(name).map(|v| (v, bytes));
+        return Ok(state.stopped(name).map(|v| (v, bytes))?);
     }
     if !state.saw_value {
-        return not_a_log(name, NotLog::Empty).map(|v| (v, bytes));
+        return Ok(not_a_log(name, NotLog::Empty).map(|v| (v, bytes))?);
     }
     Ok((Verdict::Log, bytes))
 }
@@ -357,8 +391,8 @@ impl FileState {
         ))
     }
 
-    fn stopped(self, name: &str) -> Result<Verdict, Quarantine> {
-        match self.stop {
+    fn stopped(&mut self, name: &str) -> Result<Verdict, Quarantine> {
+        match self.stop.take() {
             Some(Stop::Digest) => Ok(Verdict::Skip("CloudTrail digest file".into())),
             Some(Stop::NotCloudTrail(what)) => not_a_log(name, NotLog::NotCloudTrail(what)),
             Some(Stop::Quarantine(q)) => Err(q),
@@ -412,10 +446,20 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
             value_kind(text)
         )));
     }
-    let marked = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-    let maybe_wrapped = marked("\"detail-type\"") || marked("\"CloudTrailEvent\"");
-    let maybe_digest = marked("\"digestStartTime\"");
-    let maybe_nested = marked("\"Records\"");
+    // Built once: a finder is costly to make and cheap to run.
+    static MARKERS: LazyLock<[memmem::Finder<'static>; 4]> = LazyLock::new(|| {
+        [
+            "\"detail-type\"",
+            "\"CloudTrailEvent\"",
+            "\"digestStartTime\"",
+            "\"Records\"",
+        ]
+        .map(memmem::Finder::new)
+    });
+    let marked = |i: usize| MARKERS[i].find(text.as_bytes()).is_some();
+    let maybe_wrapped = marked(0) || marked(1);
+    let maybe_digest = marked(2);
+    let maybe_nested = marked(3);
     if !(first || maybe_wrapped || maybe_digest || maybe_nested) {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),

@@ -1,9 +1,9 @@
 //! Encoding one output file: rows sorted by time, Parquet settings that Athena, DuckDB and Spark
 //! read well.
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, RecordBatch};
 use arrow::compute::{
-    SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
+    SortColumn, SortOptions, concat, interleave_record_batch, lexsort_to_indices,
 };
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
@@ -29,7 +29,7 @@ pub fn properties(row_group_rows: usize) -> WriterProperties {
     let index = |name: &str| schema.index_of(name).expect("schema column");
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
+            ZstdLevel::try_new(1).expect("valid level"),
         ))
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Page)
@@ -56,32 +56,42 @@ pub fn properties(row_group_rows: usize) -> WriterProperties {
     builder.build()
 }
 
+/// Rows copied into sorted order at a time: bounds the extra memory of sorting a file.
+const CHUNK_ROWS: usize = 16 * 1024;
+
 /// Sorts the rows by `event_time` (then by source and position, so files are reproducible) and
-/// encodes them as one Parquet file.
+/// encodes them as one Parquet file. Only the sort keys are concatenated; rows are copied into
+/// order a chunk at a time, so encoding needs little memory beyond the rows themselves.
 pub fn encode(
     batches: &[RecordBatch],
     properties: &WriterProperties,
 ) -> Result<(Bytes, usize), ParquetError> {
     let schema = schema::arrow_schema();
-    let all = concat_batches(&schema, batches)?;
-    let by = |name: &str| SortColumn {
-        values: all
-            .column(schema.index_of(name).expect("schema column"))
-            .clone(),
-        options: Some(SortOptions {
-            descending: false,
-            nulls_first: false,
-        }),
+    let key = |name: &str| -> Result<SortColumn, ParquetError> {
+        let index = schema.index_of(name).expect("schema column");
+        let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(index).as_ref()).collect();
+        Ok(SortColumn {
+            values: concat(&parts)?,
+            options: Some(SortOptions {
+                descending: false,
+                nulls_first: false,
+            }),
+        })
     };
     let order = lexsort_to_indices(
-        &[by("event_time"), by("source_key"), by("source_index")],
+        &[key("event_time")?, key("source_key")?, key("source_index")?],
         None,
     )?;
-    let sorted = take_record_batch(&all, &order)?;
-    drop(all);
+    // Global row number → (batch, row).
+    let mut location = Vec::with_capacity(order.len());
+    for (b, batch) in batches.iter().enumerate() {
+        location.extend((0..batch.num_rows()).map(|row| (b, row)));
+    }
+    let sources: Vec<&RecordBatch> = batches.iter().collect();
     let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(properties.clone()))?;
-    writer.write(&sorted)?;
-    let rows = sorted.num_rows();
-    drop(sorted);
-    Ok((Bytes::from(writer.into_inner()?), rows))
+    for chunk in order.values().chunks(CHUNK_ROWS) {
+        let rows: Vec<(usize, usize)> = chunk.iter().map(|&i| location[i as usize]).collect();
+        writer.write(&interleave_record_batch(&sources, &rows)?)?;
+    }
+    Ok((Bytes::from(writer.into_inner()?), order.len()))
 }
