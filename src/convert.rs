@@ -156,6 +156,7 @@ pub async fn run(options: ConvertOptions) -> Result<Report> {
     }
     dest.release().await;
     result?;
+    report.sort();
     report.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -105,6 +105,16 @@ impl Report {
         }
     }
 
+    /// Puts the lists in a stable order (files finish in any order on many threads).
+    pub fn sort(&mut self) {
+        self.files_quarantined
+            .sort_by(|a, b| a.source.cmp(&b.source));
+        self.skipped.sort_by(|a, b| a.source.cmp(&b.source));
+        self.records_quarantined
+            .sort_by(|a, b| (&a.source, a.index).cmp(&(&b.source, b.index)));
+        self.outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
     pub fn records_quarantined_count(&self) -> u64 {
         self.records_quarantined.len() as u64 + self.records_quarantined_unlisted
     }

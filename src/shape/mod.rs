@@ -308,13 +308,13 @@ impl FileState {
                 looks_like_record,
             }) => {
                 if !self.decided && !looks_like_record {
+                    let first = if container == Container::Stream {
+                        "its first object"
+                    } else {
+                        "its first element"
+                    };
                     self.stop = Some(Stop::NotCloudTrail(format!(
-                        "JSON, but {} does not look like a CloudTrail record or a Records wrapper",
-                        if container == Container::Stream {
-                            "the first value"
-                        } else {
-                            "the first element"
-                        }
+                        "{first} has none of the keys of a CloudTrail record (eventVersion, eventTime, eventName, …)"
                     )));
                     return ControlFlow::Break(());
                 }
@@ -331,9 +331,7 @@ impl FileState {
             },
             Err(ShapeError::Bad(reason)) => {
                 if !self.decided {
-                    self.stop = Some(Stop::NotCloudTrail(format!(
-                        "JSON, but its first value is {reason}"
-                    )));
+                    self.stop = Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
                     return ControlFlow::Break(());
                 }
                 Item::Bad { index, reason }
@@ -754,7 +752,7 @@ mod tests {
             (
                 "n.json",
                 br#"{"foo":[1]}"#.to_vec(),
-                "does not look like a CloudTrail record",
+                "JSON, but not CloudTrail: its first object has none of the keys",
             ),
             (
                 "r.json",

@@ -114,7 +114,11 @@ fn every_malformed_file_gets_the_expected_outcome_and_reason() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("truncated.json.gz: truncated gzip"),
+        run.stderr
+            .contains("malformed/bad-crc.json.gz: corrupt gzip")
+            && run
+                .stderr
+                .contains("malformed/bad-elements.json record 1: a number, not a record object"),
         "{}",
         run.stderr
     );
