@@ -136,24 +136,34 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let secs = self.elapsed_seconds.max(1e-9);
-        out.push_str(&format!(
-            "trailpq: converted {} of {} file{} ({} record{}) in {:.1}s: {:.1} MB/s of JSON, {} records/s\n",
-            self.files_converted,
-            self.files_found,
-            plural(self.files_found),
-            thousands(self.records_written),
-            plural(self.records_written),
-            self.elapsed_seconds,
-            self.json_bytes as f64 / 1e6 / secs,
-            thousands((self.records_read as f64 / secs) as u64),
-        ));
-        out.push_str(&format!(
-            "  wrote {} Parquet file{} ({:.1} MB) to {}\n",
-            self.outputs.len(),
-            plural(self.outputs.len() as u64),
-            self.output_bytes as f64 / 1e6,
-            self.dest
-        ));
+        if self.files_converted == 0 {
+            out.push_str(&format!(
+                "trailpq: no new CloudTrail logs among {} file{}\n",
+                self.files_found,
+                plural(self.files_found)
+            ));
+        } else {
+            out.push_str(&format!(
+                "trailpq: converted {} of {} file{} ({} record{}) in {:.1}s: {:.1} MB/s of JSON, {} records/s\n",
+                self.files_converted,
+                self.files_found,
+                plural(self.files_found),
+                thousands(self.records_written),
+                plural(self.records_written),
+                self.elapsed_seconds,
+                self.json_bytes as f64 / 1e6 / secs,
+                thousands((self.records_read as f64 / secs) as u64),
+            ));
+        }
+        if !self.outputs.is_empty() {
+            out.push_str(&format!(
+                "  wrote {} Parquet file{} ({:.1} MB) to {}\n",
+                self.outputs.len(),
+                plural(self.outputs.len() as u64),
+                self.output_bytes as f64 / 1e6,
+                self.dest
+            ));
+        }
         if self.files_unchanged > 0 {
             out.push_str(&format!(
                 "  {} file{} already converted into this destination were not read again\n",

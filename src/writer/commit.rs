@@ -357,19 +357,11 @@ impl Dest {
 
     /// Deletes this run's staged files (after a failure).
     pub async fn discard(&self) {
-        let prefix = self.loc.child(&[META_DIR, "staging", &self.run_id]);
-        let paths: Vec<Path> = self
-            .loc
-            .store
-            .list(Some(&prefix))
-            .map_ok(|m| m.location)
-            .try_collect()
-            .await
-            .unwrap_or_default();
-        for path in paths {
-            let _ = self.loc.store.delete(&path).await;
+        let staging = format!("staging/{}", self.run_id);
+        for path in self.list(&staging).await.unwrap_or_default() {
+            let _ = self.delete(&path).await;
         }
-        self.tidy_local(&format!("staging/{}", self.run_id));
+        self.tidy_local(&staging);
     }
 }
 
