@@ -32,27 +32,44 @@ pub enum StoreError {
     Access { location: String, message: String },
 }
 
-/// Turns an `object_store` error into a one-line, actionable message.
+/// Turns an `object_store` error into a one-line, actionable message: the HTTP status and the
+/// service's error code when there are some, and what to check.
 pub fn describe(error: &object_store::Error) -> String {
     let text = error.to_string();
-    let hint = if text.contains("PermanentRedirect") || text.contains("301") {
-        " (the bucket is in another region: set AWS_REGION)"
-    } else if text.contains("InvalidAccessKeyId")
-        || text.contains("SignatureDoesNotMatch")
-        || text.contains("Unauthenticated")
-        || text.contains("credential")
-    {
-        " (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN)"
-    } else if text.contains("NoSuchBucket") {
-        " (no such bucket)"
-    } else if matches!(error, object_store::Error::PermissionDenied { .. }) {
-        " (permission denied)"
-    } else {
-        ""
+    let between = |start: &str, end: &str| {
+        let from = text.find(start)? + start.len();
+        let to = text[from..].find(end)? + from;
+        Some(text[from..to].trim().to_string())
     };
-    // object_store errors nest their causes; one line is enough.
-    let line = text.lines().next().unwrap_or_default();
-    format!("{line}{hint}")
+    let code = between("<Code>", "</Code>");
+    let status = between("status code: ", ":").filter(|s| s.len() < 40);
+    let hint = match code.as_deref() {
+        Some("SignatureDoesNotMatch" | "InvalidAccessKeyId" | "ExpiredToken" | "InvalidToken") => {
+            " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)"
+        }
+        Some("AccessDenied") => " (the credentials are not allowed to do this)",
+        Some("NoSuchBucket") => " (no such bucket)",
+        Some("PermanentRedirect" | "AuthorizationHeaderMalformed") => {
+            " (the bucket is in another region: set AWS_REGION)"
+        }
+        _ => "",
+    };
+    if text.contains("error sending request") || text.contains("dns error") {
+        // Nothing answered: name the endpoint rather than the request.
+        let endpoint = between("GET ", " ")
+            .or_else(|| between("PUT ", " "))
+            .unwrap_or_default();
+        let endpoint = endpoint.split('/').take(3).collect::<Vec<_>>().join("/");
+        return format!(
+            "cannot reach {endpoint} (check AWS_ENDPOINT_URL, the network and the region)"
+        );
+    }
+    match (status, code) {
+        (Some(status), Some(code)) => format!("{status}, {code}{hint}"),
+        (Some(status), None) => format!("{status}{hint}"),
+        // object_store errors nest their causes; one line is enough.
+        _ => format!("{}{hint}", text.lines().next().unwrap_or_default()),
+    }
 }
 
 /// A local folder or file, or a prefix in an object store.
