@@ -26,10 +26,16 @@ demo: build
 	rm -rf $(DEMO_OUT)
 	$(BIN) convert data --out $(DEMO_OUT) --report $(DEMO_OUT).report.json
 	@echo
-	@echo "== Failed Amazon Chime calls, exported back as the original records:"
-	$(BIN) export $(DEMO_OUT) --where "event_source LIKE 'chime%' AND error_code IS NOT NULL AND event_date = DATE '2024-05-06'" | head -n 3 | cut -c1-300
+	@echo "== Who created and deleted Amazon Connect users (a canned query):"
+	$(BIN) query $(DEMO_OUT) --name connect-user-lifecycle --format markdown
 	@echo
-	@echo "== Column list: $(BIN) schema"
+	@echo "== Amazon Chime errors by code and API:"
+	$(BIN) query $(DEMO_OUT) --name chime-errors
+	@echo
+	@echo "== The documented AddDomain record, exported back exactly as it came in:"
+	$(BIN) export $(DEMO_OUT) --where "event_name = 'AddDomain' AND event_date = DATE '2017-07-24'"
+	@echo
+	@echo "== More: $(BIN) query --list; $(BIN) shell $(DEMO_OUT)"
 
 ## test: install what the tests need, then run them all
 test: test-deps

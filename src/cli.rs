@@ -32,6 +32,10 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Write the original CloudTrail records back out as NDJSON, rebuilt from the Parquet
     Export(ExportArgs),
+    /// Run SQL or a canned query over converted data, once
+    Query(QueryArgs),
+    /// Explore converted data in an interactive SQL shell
+    Shell(ShellArgs),
     /// Print every column of the table: name, type, JSON path and meaning
     Schema(SchemaArgs),
     /// Generate realistic CloudTrail logs of Amazon Connect and Amazon Chime, for tests and demos
@@ -99,6 +103,79 @@ pub struct ExportArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// How the converted data is seen: shared by `query` and `shell`.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Only events on or after this UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only events on or before this UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// A folder of your own canned queries (*.sql with a header; see queries/ for the format)
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::sql::session::parse_day(s)
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    crate::sql::catalog::parse_assignment(s)
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["sql", "name", "file", "list"])))]
+pub struct QueryArgs {
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA", required_unless_present = "list")]
+    pub data: Option<String>,
+
+    /// The SQL to run (the table is `cloudtrail`)
+    #[arg(long, value_name = "SQL")]
+    pub sql: Option<String>,
+
+    /// A canned query to run, by name (see --list)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// A file of SQL to run (it may have a canned-query header with parameters)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// A parameter of the canned query, as KEY=VALUE (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// List the canned queries: name, description, parameters
+    #[arg(long)]
+    pub list: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = crate::sql::format::Format::Table)]
+    pub format: crate::sql::format::Format,
+
+    /// Write the results to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: Option<String>,
+
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, Args)]

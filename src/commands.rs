@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, Command, ConvertArgs, ExportArgs, GenerateArgs, SchemaFormat};
+use crate::cli::{
+    Cli, Command, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat, ShellArgs,
+};
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
 use crate::shape::Limits;
@@ -79,6 +81,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Convert(args) => run_convert(args),
         Command::Export(args) => run_export(args),
+        Command::Query(args) => run_query(args),
+        Command::Shell(args) => run_shell(args),
         Command::Schema(args) => {
             let text = match args.format {
                 SchemaFormat::Table => crate::schema::render_table(),
@@ -163,6 +167,43 @@ fn run_export(args: ExportArgs) -> Result<u8> {
         eprintln!("trailpq: exported {count} records to {}", path.display());
     }
     Ok(0)
+}
+
+fn run_query(args: QueryArgs) -> Result<u8> {
+    let runtime = runtime(convert::default_threads())?;
+    let result = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            let mut out = std::io::BufWriter::new(file);
+            runtime
+                .block_on(crate::query::run(&args, &mut out))
+                .and_then(|()| {
+                    out.flush()
+                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+                })
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            runtime
+                .block_on(crate::query::run(&args, &mut out))
+                .and_then(|()| {
+                    out.flush()
+                        .map_err(|e| Error::io("cannot write to stdout", e))
+                })
+        }
+    };
+    match result {
+        // The reader went away (`| head`): not an error.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(Error::Failed(message)) if message.contains("Broken pipe") => Ok(0),
+        other => other.map(|()| 0),
+    }
+}
+
+fn run_shell(args: ShellArgs) -> Result<u8> {
+    let runtime = runtime(convert::default_threads())?;
+    crate::shell::run(args, &runtime)
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {

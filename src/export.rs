@@ -22,7 +22,7 @@ use crate::time;
 /// Returns the number of records.
 pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Result<u64> {
     let dataset = Dataset::open(data).await?;
-    let ctx = dataset.session().await?;
+    let ctx = dataset.context(&Default::default()).await?;
     let columns: Vec<String> = COLUMNS.iter().map(|c| format!("\"{}\"", c.name)).collect();
     let filter = predicate
         .map(|p| format!(" WHERE ({p})"))

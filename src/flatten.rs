@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, StructBuilder,
@@ -20,7 +20,7 @@ use arrow::datatypes::{DataType, Field};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::schema::{self, BoolForm, COLUMNS, Kind, Origin, RESOURCE_KEYS};
+use crate::schema::{self, BoolForm, COLUMNS, Kind, Normalize, Origin, RESOURCE_KEYS};
 use crate::shape::json::{self, CowStr, Members};
 use crate::time;
 
@@ -126,6 +126,7 @@ impl BatchBuilder {
         if let Some(problem) = row.problem {
             return Err(RecordError::Unusable(problem));
         }
+        derive(&mut row.slots);
         self.append(row.slots, provenance, &extra);
         self.input_bytes += text.len();
         Ok(())
@@ -154,7 +155,7 @@ impl BatchBuilder {
     fn append(&mut self, mut slots: Vec<Slot<'_>>, provenance: Provenance<'_>, extra: &Extra<'_>) {
         for (index, (column, builder)) in COLUMNS.iter().zip(self.builders.iter_mut()).enumerate() {
             match (builder, column.origin) {
-                (ColumnBuilder::Str(b), Origin::Record(..)) => {
+                (ColumnBuilder::Str(b), Origin::Record(..) | Origin::Derived(_)) => {
                     match std::mem::take(&mut slots[index]) {
                         Slot::Str(s) => b.append_value(s),
                         _ => b.append_null(),
@@ -363,6 +364,114 @@ fn parse_bool(text: &str) -> Option<(bool, Option<BoolForm>)> {
         }
         _ => None,
     }
+}
+
+/// Fills the derived identifier columns of Connect and Chime events from their request
+/// parameters and response elements (each parsed once, and only for those services).
+fn derive(slots: &mut [Slot<'_>]) {
+    static INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
+        ["event_source", "request_parameters", "response_elements"]
+            .map(|n| schema::column_index(n).expect("column"))
+    });
+    let [source, request, response] = *INDEX;
+    fn text<'s>(slot: &'s Slot<'_>) -> Option<&'s str> {
+        match slot {
+            Slot::Str(s) => Some(s.as_ref()),
+            _ => None,
+        }
+    }
+    let Some(event_source) = text(&slots[source]) else {
+        return;
+    };
+    let services: Vec<&str> = ["connect", "chime"]
+        .into_iter()
+        .filter(|s| event_source.contains(s))
+        .collect();
+    if services.is_empty() {
+        return;
+    }
+    fn parse<'s>(slot: &'s Slot<'_>) -> Option<Members<'s>> {
+        Members::parse(text(slot)?).ok()
+    }
+    let parts = [parse(&slots[request]), parse(&slots[response])];
+    let mut values = Vec::new();
+    for (index, column) in COLUMNS.iter().enumerate() {
+        let Origin::Derived(derivation) = column.origin else {
+            continue;
+        };
+        if !services.contains(&derivation.service) {
+            continue;
+        }
+        let value = derivation.from.iter().find_map(|(part, path)| {
+            let value = lookup(parts[*part as usize].as_ref()?, path)?;
+            match derivation.normalize {
+                Normalize::AsIs => Some(value),
+                Normalize::ConnectInstance => connect_instance(&value),
+            }
+        });
+        if let Some(value) = value {
+            values.push((index, value));
+        }
+    }
+    drop(parts);
+    for (index, value) in values {
+        slots[index] = Slot::Str(Cow::Owned(value));
+    }
+}
+
+/// The string at `path` inside an object.
+fn lookup(members: &Members<'_>, path: &[&str]) -> Option<String> {
+    let (first, rest) = path.split_first()?;
+    let raw = members.get(first)?.get();
+    if rest.is_empty() {
+        return raw
+            .starts_with('"')
+            .then(|| json::decode_str(raw).ok().map(Cow::into_owned))
+            .flatten();
+    }
+    lookup(&Members::parse(raw).ok()?, rest)
+}
+
+/// The bare id of an Amazon Connect instance given as an id, an ARN, a URL-encoded ARN or the ARN
+/// of a resource below the instance.
+pub fn connect_instance(value: &str) -> Option<String> {
+    let decoded = if value.contains('%') {
+        percent_decode(value)
+    } else {
+        value.to_string()
+    };
+    match decoded.strip_prefix("arn:") {
+        Some(arn) => {
+            let (_, after) = arn.split_once(":instance/")?;
+            Some(after.split('/').next()?.to_string()).filter(|id| !id.is_empty())
+        }
+        None => Some(decoded).filter(|id| !id.is_empty()),
+    }
+}
+
+/// Decodes `%XX` escapes; anything malformed is kept as it is.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| value.to_string())
 }
 
 type Resource<'a> = [Option<Cow<'a, str>>; 3];
@@ -588,6 +697,47 @@ mod tests {
         );
         assert!(batch.column_by_name("event_time").unwrap().is_valid(0));
         assert!(batch.column_by_name("event_name").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn connect_and_chime_identifiers_are_lifted_out() {
+        let batch = build(&[
+            r#"{"eventSource":"connect.amazonaws.com","eventName":"CreateUser","requestParameters":{"InstanceId":"arn%3Aaws%3Aconnect%3Aus-east-1%3A1%3Ainstance%2Fi-1","RoutingProfileId":"rp-1"},"responseElements":{"UserId":"u-new"}}"#,
+            r#"{"eventSource":"connect.amazonaws.com","eventName":"TagResource","requestParameters":{"resourceArn":"arn:aws:connect:us-east-1:1:instance/i-2/queue/q-9"}}"#,
+            r#"{"eventSource":"connect.amazonaws.com","eventName":"GetContactAttributes","requestParameters":{"InitialContactId":"c-1","InstanceId":"i-3"}}"#,
+            r#"{"eventSource":"chime.amazonaws.com","eventName":"CreateMeeting","requestParameters":{"accountId":"a-1"},"responseElements":{"meeting":{"meetingId":"m-1"}}}"#,
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{"InstanceId":"not-connect"}}"#,
+        ]);
+        assert_eq!(
+            str_col(&batch, "connect_instance_id"),
+            [Some("i-1"), Some("i-2"), Some("i-3"), None, None]
+        );
+        assert_eq!(
+            str_col(&batch, "connect_user_id"),
+            [Some("u-new"), None, None, None, None]
+        );
+        assert_eq!(
+            str_col(&batch, "connect_routing_profile_id"),
+            [Some("rp-1"), None, None, None, None]
+        );
+        assert_eq!(
+            str_col(&batch, "connect_contact_id"),
+            [None, None, Some("c-1"), None, None]
+        );
+        assert_eq!(
+            str_col(&batch, "connect_resource_arn")[1],
+            Some("arn:aws:connect:us-east-1:1:instance/i-2/queue/q-9")
+        );
+        assert_eq!(
+            str_col(&batch, "chime_account_id"),
+            [None, None, None, Some("a-1"), None]
+        );
+        assert_eq!(
+            str_col(&batch, "chime_meeting_id"),
+            [None, None, None, Some("m-1"), None]
+        );
+        assert_eq!(connect_instance("arn:aws:s3:::bucket"), None);
+        assert_eq!(connect_instance("%zz"), Some("%zz".into()));
     }
 
     #[test]

@@ -25,4 +25,6 @@ pub mod cli;
 pub mod commands;
 pub mod export;
 pub mod generate;
+pub mod query;
+pub mod shell;
 pub mod sql;

@@ -53,8 +53,45 @@ pub enum Origin {
     SourceIndex,
     /// The wrapper the record arrived in (EventBridge envelope, event-history row), as JSON.
     SourceEnvelope,
+    /// An identifier lifted out of the request parameters or response elements of one service's
+    /// events, so queries need no JSON functions. Derived: `export` does not write it.
+    Derived(&'static Derivation),
     /// Everything in the record that no typed column holds exactly, as JSON.
     Extra,
+}
+
+/// Where a derived identifier is found: the first of `from` that holds a string, in events whose
+/// `eventSource` contains `service`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Derivation {
+    pub service: &'static str,
+    pub from: &'static [(Part, &'static [&'static str])],
+    pub normalize: Normalize,
+}
+
+/// The free-form object a derived value is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Request,
+    Response,
+}
+
+impl Part {
+    pub fn key(self) -> &'static str {
+        match self {
+            Part::Request => "requestParameters",
+            Part::Response => "responseElements",
+        }
+    }
+}
+
+/// How a derived value is cleaned up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalize {
+    AsIs,
+    /// Callers pass an Amazon Connect instance as a bare id, an instance ARN, a URL-encoded ARN,
+    /// or a resource ARN below the instance: all become the bare id.
+    ConnectInstance,
 }
 
 /// One column of the table.
@@ -70,7 +107,9 @@ impl Column {
     pub fn data_type(&self) -> DataType {
         match self.origin {
             Origin::SourceIndex => DataType::Int64,
-            Origin::SourceKey | Origin::SourceEnvelope | Origin::Extra => DataType::Utf8,
+            Origin::SourceKey | Origin::SourceEnvelope | Origin::Extra | Origin::Derived(_) => {
+                DataType::Utf8
+            }
             Origin::Record(_, kind) => match kind {
                 Kind::Str | Kind::Json => DataType::Utf8,
                 Kind::Bool(_) => DataType::Boolean,
@@ -85,6 +124,14 @@ impl Column {
         match self.origin {
             Origin::Record(path, Kind::Resources) => format!("{}[]", path.join(".")),
             Origin::Record(path, _) => path.join("."),
+            Origin::Derived(d) => {
+                let paths: Vec<String> = d
+                    .from
+                    .iter()
+                    .map(|(part, path)| format!("{}.{}", part.key(), path.join(".")))
+                    .collect();
+                format!("{} ({}* events)", paths.join(" or "), d.service)
+            }
             Origin::SourceKey => "(file)".into(),
             Origin::SourceIndex => "(position in file)".into(),
             Origin::SourceEnvelope => "(wrapper)".into(),
@@ -137,6 +184,78 @@ const fn rec(
         doc,
     }
 }
+
+const fn derived(name: &'static str, derivation: &'static Derivation, doc: &'static str) -> Column {
+    Column {
+        name,
+        origin: Origin::Derived(derivation),
+        doc,
+    }
+}
+
+const fn ids(
+    service: &'static str,
+    from: &'static [(Part, &'static [&'static str])],
+) -> Derivation {
+    Derivation {
+        service,
+        from,
+        normalize: Normalize::AsIs,
+    }
+}
+
+use Part::{Request as Req, Response as Resp};
+
+// Amazon Connect and Amazon Chime identifiers, where their APIs carry them. Connect's parameters
+// are PascalCase, Chime's camelCase, as in the services' API references.
+const CONNECT_INSTANCE: Derivation = Derivation {
+    service: "connect",
+    from: &[
+        (Req, &["InstanceId"]),
+        (Req, &["resourceArn"]),
+        (Req, &["ResourceArn"]),
+    ],
+    normalize: Normalize::ConnectInstance,
+};
+const CONNECT_USER: Derivation = ids("connect", &[(Req, &["UserId"]), (Resp, &["UserId"])]);
+const CONNECT_CONTACT: Derivation = ids(
+    "connect",
+    &[
+        (Req, &["ContactId"]),
+        (Req, &["InitialContactId"]),
+        (Resp, &["ContactId"]),
+    ],
+);
+const CONNECT_FLOW: Derivation = ids(
+    "connect",
+    &[(Req, &["ContactFlowId"]), (Resp, &["ContactFlowId"])],
+);
+const CONNECT_ROUTING_PROFILE: Derivation = ids(
+    "connect",
+    &[(Req, &["RoutingProfileId"]), (Resp, &["RoutingProfileId"])],
+);
+const CONNECT_QUEUE: Derivation = ids("connect", &[(Req, &["QueueId"]), (Resp, &["QueueId"])]);
+const CONNECT_DESTINATION: Derivation = ids("connect", &[(Req, &["DestinationPhoneNumber"])]);
+const CONNECT_RESOURCE: Derivation = ids(
+    "connect",
+    &[(Req, &["resourceArn"]), (Req, &["ResourceArn"])],
+);
+const CHIME_ACCOUNT: Derivation = ids(
+    "chime",
+    &[(Req, &["accountId"]), (Resp, &["account", "accountId"])],
+);
+const CHIME_USER: Derivation = ids("chime", &[(Req, &["userId"]), (Resp, &["user", "userId"])]);
+const CHIME_MEETING: Derivation = ids(
+    "chime",
+    &[(Req, &["meetingId"]), (Resp, &["meeting", "meetingId"])],
+);
+const CHIME_VOICE_CONNECTOR: Derivation = ids(
+    "chime",
+    &[
+        (Req, &["voiceConnectorId"]),
+        (Resp, &["voiceConnector", "voiceConnectorId"]),
+    ],
+);
 
 use BoolForm::{Json as JsonBool, Text as TextBool};
 use Kind::{Bool, Json, Resources, Str, Time};
@@ -215,6 +334,18 @@ pub static COLUMNS: &[Column] = &[
     rec("tls_key_exchange", &["tlsDetails", "keyExchange"], Str, "TLS key exchange group"),
     rec("insight_details", &["insightDetails"], Json, "CloudTrail Insights details, JSON"),
     rec("event_context", &["eventContext"], Json, "CloudTrail Lake enrichment context, JSON"),
+    derived("connect_instance_id", &CONNECT_INSTANCE, "Amazon Connect instance the call is about (the bare id, whatever form the caller used)"),
+    derived("connect_user_id", &CONNECT_USER, "Amazon Connect user the call is about (for CreateUser, the new user)"),
+    derived("connect_contact_id", &CONNECT_CONTACT, "Amazon Connect contact the call is about, or that it started"),
+    derived("connect_contact_flow_id", &CONNECT_FLOW, "Amazon Connect contact flow the call is about, or that it created"),
+    derived("connect_routing_profile_id", &CONNECT_ROUTING_PROFILE, "Amazon Connect routing profile the call is about, or that it created"),
+    derived("connect_queue_id", &CONNECT_QUEUE, "Amazon Connect queue the call is about"),
+    derived("connect_destination_phone", &CONNECT_DESTINATION, "Number an outbound call dialled, when CloudTrail logs it"),
+    derived("connect_resource_arn", &CONNECT_RESOURCE, "Amazon Connect resource a tagging call changed"),
+    derived("chime_account_id", &CHIME_ACCOUNT, "Amazon Chime account the call is about, or that it created"),
+    derived("chime_user_id", &CHIME_USER, "Amazon Chime user the call is about"),
+    derived("chime_meeting_id", &CHIME_MEETING, "Amazon Chime meeting the call is about, or that it created"),
+    derived("chime_voice_connector_id", &CHIME_VOICE_CONNECTOR, "Amazon Chime Voice Connector the call is about, or that it created"),
     Column { name: "source_key", origin: Origin::SourceKey, doc: "Object URL or file path the record was read from" },
     Column { name: "source_index", origin: Origin::SourceIndex, doc: "Position of the record in that file, from 0" },
     Column { name: "source_envelope", origin: Origin::SourceEnvelope, doc: "EventBridge envelope or event-history row the record came in, without the record, JSON" },

@@ -1,17 +1,24 @@
-//! The SQL session over converted data: the `cloudtrail` table, with typed partition columns.
+//! The SQL session over converted data: the `cloudtrail` table, typed partition columns, JSON
+//! functions, and the canned-query catalogue.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::MemorySchemaProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 
+use super::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::schema;
 use crate::store::{Location, StoreError, describe};
@@ -20,8 +27,9 @@ use crate::writer::partition::NULL_VALUE;
 
 /// The table users query.
 pub const TABLE: &str = "cloudtrail";
-/// The files themselves, with partition values as written in the paths.
-pub const FILES_TABLE: &str = "cloudtrail_files";
+/// Where the files themselves are registered (partition values as written in the paths), out of
+/// the way of `.tables`.
+pub const FILES_TABLE: &str = "trailpq.cloudtrail_files";
 
 /// Memory for query execution; beyond it, sorts and aggregations spill to disk.
 const MEMORY_LIMIT: usize = 1 << 30;
@@ -32,6 +40,17 @@ pub struct Dataset {
     pub location: Location,
     /// Partition columns, outermost first, as found in the folder names.
     pub partition_by: Vec<String>,
+}
+
+/// How a session sees the data.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Only events on or after this UTC date.
+    pub since: Option<NaiveDate>,
+    /// Only events on or before this UTC date.
+    pub until: Option<NaiveDate>,
+    /// A folder of the user's own canned queries.
+    pub queries: Option<PathBuf>,
 }
 
 impl Dataset {
@@ -87,34 +106,35 @@ impl Dataset {
         })
     }
 
-    /// A session with the `cloudtrail` table registered.
-    pub async fn session(&self) -> Result<SessionContext> {
+    /// A DataFusion session with the `cloudtrail` table registered.
+    pub async fn context(&self, options: &SessionOptions) -> Result<SessionContext> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .set_bool("datafusion.execution.parquet.pushdown_filters", true);
-        // Sorts and aggregates spill to disk past this, so memory stays bounded on any data size.
+        // Sorts and aggregates spill to disk past the limit, so memory stays bounded on any data.
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(MEMORY_LIMIT, 1.0)
             .build_arc()?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         if let Some(base) = &self.location.base_url {
             ctx.runtime_env()
                 .register_object_store(base, self.location.store.clone());
         }
-        self.register(&ctx).await?;
+        datafusion_functions_json::register_all(&mut ctx)?;
+        self.register(&ctx, options).await?;
         Ok(ctx)
     }
 
-    /// Registers [`FILES_TABLE`] (partition values as text) and the [`TABLE`] view, whose
-    /// partition columns are typed: `event_date` a DATE, `account_id` and `region` strings, and
-    /// Hive's NULL folder name read as NULL.
-    pub async fn register(&self, ctx: &SessionContext) -> Result<()> {
+    /// Registers [`FILES_TABLE`] and the [`TABLE`] view over it, whose partition columns are
+    /// typed (`event_date` a DATE; `account_id` and `region` strings) with Hive's NULL folder name
+    /// read as NULL, and which holds only the days asked for.
+    async fn register(&self, ctx: &SessionContext, options: &SessionOptions) -> Result<()> {
         let url = ListingTableUrl::parse(self.location.table_url(&[TABLE_DIR]))?;
         // Every file is sorted like this (see writer::parquet::encode), so an ORDER BY on it
         // merges files instead of sorting them.
         let sort_order =
             ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
             .with_file_sort_order(vec![sort_order.to_vec()])
             .with_table_partition_cols(
@@ -124,8 +144,12 @@ impl Dataset {
                     .collect(),
             );
         let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
+            .with_listing_options(listing)
             .with_schema(schema::arrow_schema());
+        let internal = ctx
+            .catalog("datafusion")
+            .expect("the default catalog exists");
+        internal.register_schema("trailpq", Arc::new(MemorySchemaProvider::new()))?;
         ctx.register_table(FILES_TABLE, Arc::new(ListingTable::try_new(config)?))?;
 
         let mut columns: Vec<String> = schema::COLUMNS
@@ -139,11 +163,108 @@ impl Dataset {
                 _ => format!("{value} AS \"{name}\""),
             });
         }
+        let mut filters = Vec::new();
+        let day = if self.partition_by.iter().any(|p| p == "event_date") {
+            format!("CAST(NULLIF(event_date, '{NULL_VALUE}') AS DATE)")
+        } else {
+            "CAST(event_time AS DATE)".to_string()
+        };
+        if let Some(since) = options.since {
+            filters.push(format!("{day} >= DATE '{since}'"));
+        }
+        if let Some(until) = options.until {
+            filters.push(format!("{day} <= DATE '{until}'"));
+        }
+        let filter = match filters.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", filters.join(" AND ")),
+        };
         let view = format!(
-            "CREATE VIEW {TABLE} AS SELECT {} FROM {FILES_TABLE}",
+            "CREATE VIEW {TABLE} AS SELECT {} FROM {FILES_TABLE}{filter}",
             columns.join(", ")
         );
         ctx.sql(&view).await?;
         Ok(())
+    }
+}
+
+/// A session: the data, the DataFusion context and the catalogue of canned queries.
+pub struct Session {
+    pub dataset: Dataset,
+    pub ctx: SessionContext,
+    pub catalog: Catalog,
+}
+
+impl Session {
+    pub async fn open(data: &str, options: &SessionOptions) -> Result<Self> {
+        let catalog = Catalog::with_dir(options.queries.as_deref())?;
+        let dataset = Dataset::open(data).await?;
+        let ctx = dataset.context(options).await?;
+        Ok(Session {
+            dataset,
+            ctx,
+            catalog,
+        })
+    }
+
+    /// Plans and starts one statement.
+    pub async fn execute(&self, sql: &str) -> Result<SendableRecordBatchStream> {
+        Ok(self.ctx.sql(sql).await?.execute_stream().await?)
+    }
+
+    /// Runs one statement to the end.
+    pub async fn collect(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        Ok(self.ctx.sql(sql).await?.collect().await?)
+    }
+}
+
+/// Parses `--since`/`--until`: `YYYY-MM-DD`, `today`, `yesterday`, or a number of days or weeks
+/// back (`7d`, `2w`). "Today" is the UTC date, or `TRAILPQ_TODAY` (tests).
+pub fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
+    let today = std::env::var("TRAILPQ_TODAY")
+        .ok()
+        .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let text = text.trim();
+    let back = |days: u64| {
+        today
+            .checked_sub_days(chrono::Days::new(days))
+            .ok_or("too far back")
+    };
+    let unit = |suffix: char, days: u64| {
+        text.strip_suffix(suffix)
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|n| n * days)
+    };
+    match text {
+        "today" => Ok(today),
+        "yesterday" => back(1).map_err(String::from),
+        _ => {
+            if let Some(days) = unit('d', 1).or_else(|| unit('w', 7)) {
+                return back(days).map_err(String::from);
+            }
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                format!("'{text}' is not a day: write YYYY-MM-DD, today, yesterday, 7d or 2w")
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_parse_absolute_and_relative() {
+        let d = |s| parse_day(s);
+        assert_eq!(
+            d("2024-05-06"),
+            Ok(NaiveDate::from_ymd_opt(2024, 5, 6).unwrap())
+        );
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(d("today"), Ok(today));
+        assert_eq!(d("7d"), Ok(today - chrono::Days::new(7)));
+        assert_eq!(d("2w"), Ok(today - chrono::Days::new(14)));
+        assert!(d("last week").unwrap_err().contains("YYYY-MM-DD"));
     }
 }

@@ -7,5 +7,7 @@ mod common;
 mod cli;
 mod convert;
 mod malformed;
+mod query;
 mod readers;
 mod s3;
+mod shell;

@@ -74,12 +74,14 @@ pub fn command(args: &[&str]) -> Command {
             cmd.env_remove(key);
         }
     }
-    cmd.stdin(Stdio::null());
     cmd
 }
 
 pub fn run_command(mut cmd: Command) -> Run {
-    let out = cmd.output().expect("the trailpq binary runs");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .expect("the trailpq binary runs");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

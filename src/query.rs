@@ -1,0 +1,112 @@
+//! The `query` command: one SQL statement, file or canned query over converted data, printed in
+//! the format asked for.
+
+use std::io::Write;
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use futures::TryStreamExt;
+use std::sync::Arc;
+
+use crate::cli::QueryArgs;
+use crate::error::{Error, Result};
+use crate::sql::catalog::{Catalog, Query};
+use crate::sql::format::{self, Format};
+use crate::sql::{Session, SessionOptions, split_statements};
+
+/// Runs `trailpq query`; writes results to `out`.
+pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
+    let options = SessionOptions {
+        since: args.view.since,
+        until: args.view.until,
+        queries: args.view.queries.clone(),
+    };
+    if args.list {
+        let catalog = Catalog::with_dir(options.queries.as_deref())?;
+        return print(args.format, &list(&catalog), out);
+    }
+    if !args.params.is_empty() && args.sql.is_some() {
+        return Err(Error::Usage(
+            "--param fills a canned query's parameters; use it with --name or --file".into(),
+        ));
+    }
+    // Everything about the request is checked before the data is opened.
+    let catalog = Catalog::with_dir(options.queries.as_deref())?;
+    let sql = match (&args.sql, &args.name, &args.file) {
+        (Some(sql), _, _) => sql.clone(),
+        (_, Some(name), _) => catalog.get(name)?.bind(&args.params)?,
+        (_, _, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Usage(format!("cannot read --file {}: {e}", path.display())))?;
+            if text.lines().any(|l| l.trim_start().starts_with("-- name:")) {
+                Query::parse(&text, &path.display().to_string())
+                    .map_err(Error::Usage)?
+                    .bind(&args.params)?
+            } else if args.params.is_empty() {
+                text
+            } else {
+                return Err(Error::Usage(format!(
+                    "{} declares no parameters (no '-- name:' and '-- param:' header)",
+                    path.display()
+                )));
+            }
+        }
+        _ => unreachable!("clap requires one of --sql, --name, --file, --list"),
+    };
+    let (mut statements, rest) = split_statements(&sql);
+    if !rest.trim().is_empty() {
+        statements.push(rest.trim().to_string());
+    }
+    if statements.is_empty() {
+        return Err(Error::Usage("no SQL statement to run".into()));
+    }
+    let data = args
+        .data
+        .as_deref()
+        .expect("clap requires DATA unless --list");
+    let session = Session::open(data, &options).await?;
+    for statement in &statements {
+        let stream = session.execute(statement).await?;
+        let schema = stream.schema();
+        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Error::from)?;
+        format::write(args.format, &schema, &batches, None, out)
+            .map_err(|e| Error::Failed(format!("cannot write the results: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The catalogue as a table: name, description, parameters.
+pub fn list(catalog: &Catalog) -> RecordBatch {
+    let queries: Vec<&Query> = catalog.iter().collect();
+    let column = |f: fn(&Query) -> String| -> Arc<dyn arrow::array::Array> {
+        Arc::new(StringArray::from(
+            queries.iter().map(|q| f(q)).collect::<Vec<_>>(),
+        ))
+    };
+    let schema = Schema::new(
+        ["name", "description", "parameters"]
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .to_vec(),
+    );
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            column(|q| q.name.clone()),
+            column(|q| q.description.clone()),
+            column(Query::params_summary),
+        ],
+    )
+    .expect("columns match the schema")
+}
+
+fn print(format: Format, batch: &RecordBatch, out: &mut dyn Write) -> Result<()> {
+    format::write(
+        format,
+        &batch.schema(),
+        std::slice::from_ref(batch),
+        None,
+        out,
+    )
+    .map(|_| ())
+    .map_err(|e| Error::Failed(format!("cannot write the results: {e}")))
+}

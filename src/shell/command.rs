@@ -1,0 +1,166 @@
+//! The shell's dot commands.
+
+use std::path::PathBuf;
+
+use crate::sql::catalog::parse_assignment;
+use crate::sql::format::Format;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Tables,
+    Schema(Option<String>),
+    Queries,
+    Run {
+        name: String,
+        params: Vec<(String, String)>,
+    },
+    Mode(Format),
+    Timer(bool),
+    MaxRows(Option<usize>),
+    Output(Option<PathBuf>),
+    Quit,
+}
+
+/// Every command, with its arguments and what it does (for `.help` and completion).
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    (".help", "", "show this help"),
+    (".tables", "", "list the tables"),
+    (
+        ".schema",
+        "[TABLE]",
+        "show a table's columns (cloudtrail: with types and meanings)",
+    ),
+    (".queries", "", "list the canned queries"),
+    (".run", "NAME [key=value ...]", "run a canned query"),
+    (
+        ".mode",
+        "table|csv|json|ndjson|markdown",
+        "how results are printed",
+    ),
+    (".timer", "on|off", "show how long each query takes"),
+    (
+        ".maxrows",
+        "N",
+        "show at most N rows in table mode (0: all)",
+    ),
+    (
+        ".output",
+        "[FILE]",
+        "send results to FILE; without FILE, back to the screen",
+    ),
+    (".quit", "", "leave the shell (also .exit and Ctrl-D)"),
+];
+
+/// The text of `.help`.
+pub fn help() -> String {
+    let mut out = String::from(
+        "SQL statements end with ';' and may span lines. The table is cloudtrail; JSON columns work with\n\
+         json_get_str(request_parameters, 'InstanceId') or request_parameters ->> 'InstanceId'.\n\
+         Ctrl-C cancels a running query, Ctrl-R searches the history, Tab completes.\n\n",
+    );
+    for (name, args, what) in COMMANDS {
+        out.push_str(&format!("  {:<40} {what}\n", format!("{name} {args}")));
+    }
+    out
+}
+
+/// Parses a line that starts with `.`.
+pub fn parse(line: &str) -> Result<Command, String> {
+    let mut words = line.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let args: Vec<&str> = words.collect();
+    let none = |command: Command| match args.is_empty() {
+        true => Ok(command),
+        false => Err(format!("{name} takes no arguments")),
+    };
+    match name {
+        ".help" | ".h" | ".?" => none(Command::Help),
+        ".tables" => none(Command::Tables),
+        ".schema" => match args[..] {
+            [] => Ok(Command::Schema(None)),
+            [table] => Ok(Command::Schema(Some(table.to_string()))),
+            _ => Err(".schema takes at most one table name".into()),
+        },
+        ".queries" => none(Command::Queries),
+        ".run" => {
+            let (query, rest) = args
+                .split_first()
+                .ok_or(".run needs a query name; .queries lists them")?;
+            let params = rest
+                .iter()
+                .map(|a| parse_assignment(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Command::Run {
+                name: query.to_string(),
+                params,
+            })
+        }
+        ".mode" => match args[..] {
+            [mode] => Format::parse(mode).map(Command::Mode).ok_or_else(|| {
+                format!("unknown mode '{mode}'; choose table, csv, json, ndjson or markdown")
+            }),
+            _ => Err(".mode needs one of table, csv, json, ndjson, markdown".into()),
+        },
+        ".timer" => match args[..] {
+            ["on"] => Ok(Command::Timer(true)),
+            ["off"] => Ok(Command::Timer(false)),
+            _ => Err(".timer needs on or off".into()),
+        },
+        ".maxrows" => match args[..] {
+            [n] => n
+                .parse::<usize>()
+                .map(|n| Command::MaxRows((n > 0).then_some(n)))
+                .map_err(|_| format!("'{n}' is not a number of rows")),
+            _ => Err(".maxrows needs a number (0: all rows)".into()),
+        },
+        ".output" => match args[..] {
+            [] => Ok(Command::Output(None)),
+            [file] => Ok(Command::Output(Some(PathBuf::from(file)))),
+            _ => Err(".output takes one file name".into()),
+        },
+        ".quit" | ".exit" | ".q" => none(Command::Quit),
+        other => Err(format!("unknown command {other}; .help lists the commands")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(
+            parse(".schema cloudtrail"),
+            Ok(Command::Schema(Some("cloudtrail".into())))
+        );
+        assert_eq!(
+            parse(".run principal-timeline principal=alice"),
+            Ok(Command::Run {
+                name: "principal-timeline".into(),
+                params: vec![("principal".into(), "alice".into())]
+            })
+        );
+        assert_eq!(parse(".mode csv"), Ok(Command::Mode(Format::Csv)));
+        assert_eq!(parse(".maxrows 0"), Ok(Command::MaxRows(None)));
+        assert_eq!(parse(".output"), Ok(Command::Output(None)));
+        assert_eq!(parse(".exit"), Ok(Command::Quit));
+        assert!(
+            parse(".frob")
+                .unwrap_err()
+                .contains("unknown command .frob")
+        );
+        assert!(
+            parse(".mode xml")
+                .unwrap_err()
+                .contains("unknown mode 'xml'")
+        );
+        assert!(parse(".run").unwrap_err().contains("needs a query name"));
+        assert!(parse(".run q oops").unwrap_err().contains("not key=value"));
+        assert!(
+            parse(".tables x")
+                .unwrap_err()
+                .contains("takes no arguments")
+        );
+    }
+}

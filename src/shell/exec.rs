@@ -1,0 +1,185 @@
+//! Running what the shell is given: SQL (cancellable with Ctrl-C) and dot commands, and printing
+//! the results.
+
+use std::io::Write;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use futures::TryStreamExt;
+
+use super::command::{self, Command};
+use crate::error::{Error, Result};
+use crate::schema;
+use crate::sql::Session;
+use crate::sql::format::{self, Format};
+use crate::sql::session::TABLE;
+
+/// What the shell is doing between commands.
+pub struct Shell {
+    pub session: Option<Session>,
+    pub runtime: tokio::runtime::Handle,
+    pub format: Format,
+    pub timer: bool,
+    pub max_rows: Option<usize>,
+    /// Where results go (`None`: the screen).
+    pub output: Option<(std::path::PathBuf, std::fs::File)>,
+}
+
+/// What to do after a line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+impl Shell {
+    /// Runs one SQL statement; Ctrl-C cancels it.
+    fn session(&self) -> Result<&Session> {
+        self.session.as_ref().ok_or_else(|| {
+            Error::Usage("no data is loaded; start the shell with the folder a convert wrote: trailpq shell DATA".into())
+        })
+    }
+
+    pub fn sql(&mut self, statement: &str) -> Result<()> {
+        let session = self.session()?;
+        let started = Instant::now();
+        let run = async {
+            let stream = session.execute(statement).await?;
+            let schema = stream.schema();
+            let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Error::from)?;
+            Ok::<_, Error>((schema, batches))
+        };
+        let outcome = self.runtime.block_on(async {
+            tokio::select! {
+                result = run => Some(result),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        });
+        let Some(result) = outcome else {
+            eprintln!("Query cancelled.");
+            return Ok(());
+        };
+        let (schema, batches) = result?;
+        let rows = self.print(&schema, &batches)?;
+        if self.timer {
+            eprintln!(
+                "{rows} row{} in {:.3} s",
+                if rows == 1 { "" } else { "s" },
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs a dot command.
+    pub fn command(&mut self, line: &str) -> Result<Flow> {
+        match command::parse(line).map_err(Error::Usage)? {
+            Command::Help => self.say(&command::help())?,
+            Command::Quit => return Ok(Flow::Quit),
+            Command::Tables => {
+                let tables = self.tables();
+                self.say(&(tables.join("\n") + "\n"))?;
+            }
+            Command::Schema(table) => self.schema(table.as_deref())?,
+            Command::Queries => {
+                let session = self.session.as_ref();
+                let catalog = match session {
+                    Some(s) => s.catalog.clone(),
+                    None => crate::sql::catalog::Catalog::builtin(),
+                };
+                let list = crate::query::list(&catalog);
+                self.print(&list.schema(), &[list])?;
+            }
+            Command::Run { name, params } => {
+                let sql = self.session()?.catalog.get(&name)?.bind(&params)?;
+                self.sql(&sql)?;
+            }
+            Command::Mode(format) => self.format = format,
+            Command::Timer(on) => self.timer = on,
+            Command::MaxRows(max) => self.max_rows = max,
+            Command::Output(None) => self.output = None,
+            Command::Output(Some(path)) => {
+                let file = std::fs::File::create(&path)
+                    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                self.output = Some((path, file));
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The tables of the session, `cloudtrail` first.
+    pub fn tables(&self) -> Vec<String> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        let mut names = session
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort_by_key(|n| (n != TABLE, n.clone()));
+        names
+    }
+
+    fn schema(&mut self, table: Option<&str>) -> Result<()> {
+        let table = table.unwrap_or(TABLE);
+        if table == TABLE {
+            let mut text = String::new();
+            for doc in schema::column_docs() {
+                text.push_str(&format!(
+                    "{:<40} {:<20} {}\n",
+                    doc.name,
+                    short_type(&doc.type_name),
+                    doc.doc
+                ));
+            }
+            return self.say(&text);
+        }
+        let sql = format!(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{}' ORDER BY ordinal_position",
+            table.replace('\'', "''")
+        );
+        self.sql(&sql)
+    }
+
+    /// Prints results where they go; returns the number of rows.
+    fn print(
+        &mut self,
+        schema: &arrow::datatypes::SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<usize> {
+        let max = if self.format == Format::Table && self.output.is_none() {
+            self.max_rows
+        } else {
+            None
+        };
+        let written = match &mut self.output {
+            Some((_, file)) => format::write(self.format, schema, batches, max, file),
+            None => format::write(
+                self.format,
+                schema,
+                batches,
+                max,
+                &mut std::io::stdout().lock(),
+            ),
+        };
+        written.map_err(|e| Error::Failed(format!("cannot print the results: {e}")))
+    }
+
+    /// Text for the user (help, lists): always to the screen.
+    fn say(&self, text: &str) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("cannot write to stdout", e))
+    }
+}
+
+/// `Timestamp(ms, "UTC")` → `Timestamp(ms)`, for the narrow `.schema` listing.
+fn short_type(name: &str) -> String {
+    if name.starts_with("List(") {
+        return "List(Struct)".into();
+    }
+    name.replace(", \"UTC\"", "")
+}

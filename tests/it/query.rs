@@ -1,0 +1,364 @@
+//! `trailpq query`: canned queries return exactly the expected rows; errors are one line.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+fn fixture() -> PathBuf {
+    repo().join("tests/data/queries")
+}
+
+/// Converts the canned-query fixture once per test.
+fn lake(dir: &Path) -> PathBuf {
+    let dest = dir.join("lake");
+    convert(&[&fixture().join("connect-chime.ndjson")], &dest, &["-q"])
+        .0
+        .expect(0);
+    dest
+}
+
+fn query(lake: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["query", path_str(lake)];
+    all.extend(args);
+    trailpq(&all)
+}
+
+#[test]
+fn every_canned_query_returns_exactly_the_expected_rows() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo().join("queries")).unwrap() {
+        let name = entry
+            .unwrap()
+            .file_name()
+            .into_string()
+            .unwrap()
+            .trim_end_matches(".sql")
+            .to_string();
+        let mut args = vec!["--name", name.as_str(), "--format", "csv"];
+        if name == "principal-timeline" {
+            args.extend(["--param", "principal=alice"]);
+        }
+        let got = query(&lake, &args).expect(0).stdout;
+        let expected = std::fs::read_to_string(fixture().join(format!("expected/{name}.csv")))
+            .unwrap_or_else(|_| panic!("tests/data/queries/expected/{name}.csv is missing"));
+        assert_eq!(got, expected, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 17);
+}
+
+#[test]
+fn parameters_narrow_the_answer() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let rows = |args: &[&str]| query(&lake, args).expect(0).stdout.lines().count() - 1;
+    assert_eq!(
+        rows(&[
+            "--name",
+            "connect-routing-profile-changes",
+            "--param",
+            "routing_profile=rp-2",
+            "--format",
+            "csv"
+        ]),
+        2
+    );
+    assert_eq!(
+        rows(&[
+            "--name",
+            "connect-routing-profile-changes",
+            "--param",
+            "routing_profile=rp-1",
+            "--format",
+            "csv"
+        ]),
+        0
+    );
+    assert_eq!(
+        rows(&[
+            "--name",
+            "connect-user-lifecycle",
+            "--param",
+            "instance=22222222-bbbb-4bbb-8bbb-222222222222",
+            "--format",
+            "csv"
+        ]),
+        1
+    );
+    // A session's role, by name, finds what the session did.
+    assert_eq!(
+        rows(&[
+            "--name",
+            "principal-timeline",
+            "--param",
+            "principal=ConnectAdmin",
+            "--format",
+            "csv"
+        ]),
+        13
+    );
+    // Values are literals, never SQL.
+    assert_eq!(
+        rows(&[
+            "--name",
+            "principal-timeline",
+            "--param",
+            "principal=x' OR '1'='1",
+            "--format",
+            "csv"
+        ]),
+        0
+    );
+}
+
+#[test]
+fn since_and_until_restrict_the_days_scanned() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let count = |args: &[&str]| {
+        let mut all = vec![
+            "--sql",
+            "SELECT count(*) AS n FROM cloudtrail",
+            "--format",
+            "csv",
+        ];
+        all.extend(args);
+        query(&lake, &all).expect(0).stdout
+    };
+    assert_eq!(count(&[]), "n\n41\n");
+    assert_eq!(count(&["--since", "2024-06-04"]), "n\n1\n");
+    assert_eq!(count(&["--until", "2024-06-03"]), "n\n40\n");
+    assert_eq!(count(&["--since", "2024-06-05"]), "n\n0\n");
+    let mut relative = command(&[
+        "query",
+        path_str(&lake),
+        "--since",
+        "1d",
+        "--sql",
+        "SELECT count(*) AS n FROM cloudtrail",
+        "--format",
+        "csv",
+    ]);
+    relative.env("TRAILPQ_TODAY", "2024-06-05");
+    assert_eq!(run_command(relative).expect(0).stdout, "n\n1\n");
+    // The filter prunes partitions: only the asked-for day's files are planned.
+    let plan = query(
+        &lake,
+        &[
+            "--since",
+            "2024-06-04",
+            "--sql",
+            "EXPLAIN SELECT event_name FROM cloudtrail",
+            "--format",
+            "csv",
+        ],
+    );
+    let plan = plan.expect(0).stdout;
+    assert!(
+        plan.contains("event_date=2024-06-04/") && !plan.contains("event_date=2024-06-03/"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn formats_sql_files_and_json_functions() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let json = query(&lake, &["--name", "chime-errors", "--format", "json"])
+        .expect(0)
+        .stdout;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json[0]["error_code"], "ConflictException");
+    assert_eq!(json[1]["last_seen"], "2024-06-03T15:22:00Z");
+    let ndjson = query(&lake, &["--name", "chime-errors", "--format", "ndjson"])
+        .expect(0)
+        .stdout;
+    assert_eq!(ndjson.lines().count(), 2);
+    let markdown = query(&lake, &["--name", "chime-errors", "--format", "markdown"])
+        .expect(0)
+        .stdout;
+    assert!(
+        markdown.starts_with("| error_code | event_source |"),
+        "{markdown}"
+    );
+    let table = query(&lake, &["--name", "chime-errors"]).expect(0).stdout;
+    assert!(
+        table.contains("| ConflictException | chime.amazonaws.com | AddDomain     | 1     |"),
+        "{table}"
+    );
+
+    // JSON functions over the JSON-text columns.
+    let sql = "SELECT request_parameters ->> 'domainName' AS domain, json_get_str(request_parameters, 'accountId') AS account \
+               FROM cloudtrail WHERE event_name = 'AddDomain'";
+    assert_eq!(
+        query(&lake, &["--sql", sql, "--format", "csv"])
+            .expect(0)
+            .stdout,
+        "domain,account\nexample.com,ca-1\n"
+    );
+
+    // A SQL file with a header takes parameters; results can go to a file.
+    let file = out.path().join("mine.sql");
+    std::fs::write(&file, "-- name: by-event\n-- param: name | an API\nSELECT count(*) AS n FROM cloudtrail WHERE event_name = {{name}};\n").unwrap();
+    let results = out.path().join("n.csv");
+    query(
+        &lake,
+        &[
+            "--file",
+            path_str(&file),
+            "--param",
+            "name=ListUsers",
+            "--format",
+            "csv",
+            "--out",
+            path_str(&results),
+        ],
+    )
+    .expect(0);
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), "n\n3\n");
+    // Several statements run in turn.
+    let two = query(
+        &lake,
+        &["--sql", "SELECT 1 AS a; SELECT 2 AS b", "--format", "csv"],
+    )
+    .expect(0)
+    .stdout;
+    assert_eq!(two, "a\n1\nb\n2\n");
+}
+
+#[test]
+fn the_readme_lists_the_catalogue() {
+    let markdown = trailpq(&["query", "--list", "--format", "markdown"])
+        .expect(0)
+        .stdout;
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- queries:start -->\n")
+        .expect("README has the catalogue markers")
+        + 23;
+    let end = readme.find("<!-- queries:end -->").unwrap();
+    assert_eq!(
+        &readme[start..end],
+        markdown,
+        "README's catalogue is stale: paste `trailpq query --list --format markdown`"
+    );
+}
+
+#[test]
+fn the_catalogue_lists_and_grows_with_your_own_queries() {
+    let list = trailpq(&["query", "--list", "--format", "csv"])
+        .expect(0)
+        .stdout;
+    assert_eq!(list.lines().count(), 1 + 17);
+    assert!(list.contains("principal-timeline,"), "{list}");
+    assert!(list.contains("principal (required)"), "{list}");
+
+    let out = tempdir();
+    let lake = lake(out.path());
+    let mine = out.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("sign-ins-by-ip.sql"), "-- name: sign-ins-by-ip\n-- description: mine\nSELECT source_ip_address, count(*) AS n FROM cloudtrail WHERE event_name = 'GetFederationToken' GROUP BY 1 ORDER BY 1\n").unwrap();
+    let listed = trailpq(&[
+        "query",
+        "--list",
+        "--queries",
+        path_str(&mine),
+        "--format",
+        "csv",
+    ])
+    .expect(0)
+    .stdout;
+    assert!(listed.contains("sign-ins-by-ip,mine,"), "{listed}");
+    let rows = query(
+        &lake,
+        &[
+            "--queries",
+            path_str(&mine),
+            "--name",
+            "sign-ins-by-ip",
+            "--format",
+            "csv",
+        ],
+    )
+    .expect(0)
+    .stdout;
+    assert_eq!(
+        rows,
+        "source_ip_address,n\n198.51.100.1,1\n203.0.113.5,1\n203.0.113.6,1\n"
+    );
+
+    std::fs::write(mine.join("broken.sql"), "SELECT {{oops}}").unwrap();
+    let broken = trailpq(&["query", "--list", "--queries", path_str(&mine)]).expect(2);
+    assert!(
+        broken.stderr.contains("broken.sql: no '-- name:' line"),
+        "{}",
+        broken.stderr
+    );
+}
+
+#[track_caller]
+fn one_line(run: Run, code: i32, needle: &str) {
+    let run = run.expect(code);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(needle),
+        "{:?} lacks {needle:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn mistakes_are_one_clear_line() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    one_line(query(&lake, &["--sql", "SELEC 1"]), 1, "SELEC");
+    one_line(
+        query(&lake, &["--sql", "SELECT nope FROM cloudtrail"]),
+        1,
+        "nope",
+    );
+    one_line(
+        query(&lake, &["--name", "no-such-query"]),
+        2,
+        "no canned query named 'no-such-query'",
+    );
+    one_line(
+        query(&lake, &["--name", "principal-timeline"]),
+        2,
+        "needs principal=VALUE",
+    );
+    one_line(
+        query(&lake, &["--name", "chime-errors", "--param", "x=1"]),
+        2,
+        "takes no parameters",
+    );
+    one_line(
+        query(&lake, &["--sql", "SELECT 1", "--param", "x=1"]),
+        2,
+        "use it with --name or --file",
+    );
+    one_line(
+        query(&lake, &["--name", "chime-errors", "--param", "novalue"]),
+        2,
+        "is not key=value",
+    );
+    one_line(query(&lake, &[]), 2, "--sql");
+    one_line(
+        query(&lake, &["--sql", "SELECT 1", "--since", "last tuesday"]),
+        2,
+        "is not a day",
+    );
+    one_line(
+        trailpq(&[
+            "query",
+            path_str(&out.path().join("missing")),
+            "--sql",
+            "SELECT 1",
+        ]),
+        1,
+        "holds no converted CloudTrail data",
+    );
+    one_line(trailpq(&["query", "--sql", "SELECT 1"]), 2, "<DATA>");
+}

@@ -1,0 +1,198 @@
+//! `trailpq shell`: scripted through a pipe, and interactive through a real pseudo-terminal.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::common::*;
+
+fn lake(dir: &Path) -> PathBuf {
+    let dest = dir.join("lake");
+    convert(
+        &[&repo().join("tests/data/queries/connect-chime.ndjson")],
+        &dest,
+        &["-q"],
+    )
+    .0
+    .expect(0);
+    dest
+}
+
+/// Runs the shell with `input` on a pipe.
+fn scripted(lake: &Path, input: &str) -> Run {
+    let mut cmd = command(&["shell", path_str(lake)]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_shell_reads_statements_and_commands_from_a_pipe() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let script = "SELECT event_name, count(*) AS n\n  FROM cloudtrail\n  WHERE event_source = 'chime.amazonaws.com'\n  GROUP BY event_name ORDER BY n DESC, event_name LIMIT 2;\n\
+                  .mode csv\n.run chime-errors\n.run principal-timeline principal=ConnectAdmin\n\
+                  SELECT nope FROM cloudtrail;\n.frobnicate\n.tables\n.mode json\nSELECT 1 AS one;\n";
+    let run = scripted(&lake, script).expect(1);
+    // A table, then CSV of a canned query, then a parameterised one.
+    assert!(run.stdout.contains("| event_name    | n |\n+---------------+---+\n| AddDomain     | 1 |\n| CreateAccount | 1 |"), "{}", run.stdout);
+    assert!(run.stdout.contains("ConflictException,chime.amazonaws.com,AddDomain,1,1,2024-06-03T15:10:00Z,2024-06-03T15:10:00Z\n"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("192.0.2.10,Boto3").count(),
+        13,
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\ncloudtrail\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("[{\"one\":1}]\n"), "{}", run.stdout);
+    // Errors are one line each, and the shell goes on; the exit code says something failed.
+    let errors: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{}", run.stderr);
+    assert!(
+        errors[0].starts_with("Error: ") && errors[0].contains("nope"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        errors[1],
+        "Error: unknown command .frobnicate; .help lists the commands"
+    );
+}
+
+#[test]
+fn a_clean_script_exits_0_and_schema_describes_columns() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let run = scripted(&lake, ".schema\n.queries\n").expect(0);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("connect_instance_id") && l.contains("Amazon Connect instance")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("event_time") && l.contains("Timestamp(ms)")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("| principal-timeline "),
+        "{}",
+        run.stdout
+    );
+}
+
+mod pty {
+    use super::*;
+    use rexpect::session::PtySession;
+
+    /// Waits for the prompt, as a person would before typing.
+    fn prompt(shell: &mut PtySession) {
+        shell.exp_string("trailpq> ").unwrap();
+    }
+
+    /// Types keys without Enter (rexpect buffers them until flushed).
+    fn keys(shell: &mut PtySession, text: &str) {
+        shell.send(text).unwrap();
+        shell.flush().unwrap();
+    }
+
+    fn spawn(lake: &Path, history: &Path) -> PtySession {
+        let mut cmd = command(&["shell", path_str(lake)]);
+        cmd.env("TRAILPQ_HISTORY", history).env("TERM", "xterm");
+        rexpect::session::spawn_command(cmd, Some(60_000))
+            .expect("the shell starts on a pseudo-terminal")
+    }
+
+    #[test]
+    fn an_interactive_session() {
+        let out = tempdir();
+        let lake = lake(out.path());
+        let history = out.path().join("history");
+        let mut shell = spawn(&lake, &history);
+
+        // The banner says what is loaded and how to get help.
+        shell
+            .exp_string("table cloudtrail holds 41 records from 2024-06-03 to 2024-06-04")
+            .unwrap();
+        shell.exp_string(".help for help").unwrap();
+        prompt(&mut shell);
+
+        // A query, typed over two lines, gives a table.
+        shell.send_line("SELECT count(*) AS records").unwrap();
+        shell
+            .send_line("FROM cloudtrail WHERE event_source LIKE 'chime%';")
+            .unwrap();
+        shell.exp_string("| records |").unwrap();
+        shell.exp_string("| 9       |").unwrap();
+
+        // A canned query.
+        prompt(&mut shell);
+        shell.send_line(".run connect-console-sign-ins").unwrap();
+        shell
+            .exp_string("AWSServiceRoleForAmazonConnect_abc/agent-1")
+            .unwrap();
+
+        // An error is one line and the shell goes on.
+        prompt(&mut shell);
+        shell.send_line("SELECT nope FROM cloudtrail;").unwrap();
+        shell.exp_string("Error: ").unwrap();
+        shell.exp_string("nope").unwrap();
+
+        // Ctrl-C cancels a running query, not the shell.
+        prompt(&mut shell);
+        shell
+            .send_line("SELECT sum(value) FROM range(100000000000);")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        shell.send_control('c').unwrap();
+        shell.exp_string("Query cancelled.").unwrap();
+        prompt(&mut shell);
+        shell.send_line("SELECT 40 + 2 AS answer;").unwrap();
+        shell.exp_string("| 42     |").unwrap();
+
+        // Tab completes commands.
+        prompt(&mut shell);
+        keys(&mut shell, ".tim\t");
+        shell.exp_string(".timer").unwrap();
+        keys(&mut shell, " on\r");
+        prompt(&mut shell);
+        shell.send_line("SELECT 1 AS x;").unwrap();
+        shell.exp_string("1 row in").unwrap();
+
+        prompt(&mut shell);
+        shell.send_line(".quit").unwrap();
+        shell.exp_eof().unwrap();
+
+        // The history file holds what was typed.
+        let saved = std::fs::read_to_string(&history).unwrap();
+        assert!(saved.contains("SELECT 40 + 2 AS answer;"), "{saved}");
+        assert!(saved.contains(".run connect-console-sign-ins"), "{saved}");
+    }
+
+    #[test]
+    fn ctrl_d_leaves() {
+        let out = tempdir();
+        let lake = lake(out.path());
+        let mut shell = spawn(&lake, &out.path().join("history"));
+        prompt(&mut shell);
+        shell.send_control('d').unwrap();
+        shell.exp_eof().unwrap();
+    }
+}
