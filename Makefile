@@ -53,10 +53,12 @@ $(VENV)/.installed: requirements-test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-## bench: convert BENCH_EVENTS generated events with a release build; prints the figures
-bench:
+## bench: convert BENCH_EVENTS generated events with a release build, then time every canned
+## query in trailpq and in DuckDB on the result; prints the figures
+bench: $(VENV)/.installed
 	$(CARGO) build --release --locked
 	./bench/convert.sh target/release/trailpq $(BENCH_OUT) $(BENCH_EVENTS)
+	$(VENV)/bin/python bench/queries.py target/release/trailpq $(BENCH_OUT)/lake-full
 
 lint:
 	$(CARGO) fmt --check

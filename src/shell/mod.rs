@@ -76,7 +76,16 @@ fn banner(shell: &Shell, data: Option<&str>) -> String {
         let cell = |i: usize| arrow::util::display::array_value_to_string(batch.column(i), 0).ok();
         Some((cell(0)?, cell(1)?, cell(2)?))
     });
-    let partitions = session.dataset.partition_by.join(", ");
+    let layout = shell.runtime.block_on(session.dataset.layout()).ok();
+    let partitions = match layout {
+        Some((files, folders)) => format!(
+            "{folders} partition{} ({}) in {files} file{}",
+            if folders == 1 { "" } else { "s" },
+            session.dataset.partition_by.join(", "),
+            if files == 1 { "" } else { "s" }
+        ),
+        None => session.dataset.partition_by.join(", "),
+    };
     let loaded = match summary {
         Some((rows, first, last)) if rows != "0" => format!(
             "{} records from {} to {}",
@@ -87,7 +96,7 @@ fn banner(shell: &Shell, data: Option<&str>) -> String {
         _ => "no records".to_string(),
     };
     format!(
-        "trailpq {version}: table {TABLE} holds {loaded}, partitioned by {partitions}, from {}.\n\
+        "trailpq {version}: table {TABLE} holds {loaded}, {partitions}, from {}.\n\
          End statements with ';'. .help for help, .queries for the canned queries, .quit to leave.",
         data.unwrap_or(".")
     )

@@ -106,6 +106,28 @@ impl Dataset {
         })
     }
 
+    /// How many Parquet files and partition folders the table has.
+    pub async fn layout(&self) -> Result<(usize, usize)> {
+        let table = self.location.child(&[TABLE_DIR]);
+        let files: Vec<String> = self
+            .location
+            .store
+            .list(Some(&table))
+            .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
+            .map_ok(|m| m.location.as_ref().to_string())
+            .try_collect()
+            .await
+            .map_err(|e| StoreError::Access {
+                location: self.location.given.clone(),
+                message: describe(&e),
+            })?;
+        let folders: std::collections::BTreeSet<&str> = files
+            .iter()
+            .filter_map(|f| f.rsplit_once('/').map(|(dir, _)| dir))
+            .collect();
+        Ok((files.len(), folders.len()))
+    }
+
     /// A DataFusion session with the `cloudtrail` table registered.
     pub async fn context(&self, options: &SessionOptions) -> Result<SessionContext> {
         let config = SessionConfig::new()

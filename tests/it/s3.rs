@@ -82,6 +82,27 @@ fn convert_from_s3_to_s3_and_to_a_local_folder() {
         .collect();
     assert_same_records(&expected, &exported);
 
+    // Queries run on the bucket too.
+    let errors = trailpq_env(
+        &[
+            "query",
+            "s3://lake/trail",
+            "--name",
+            "chime-errors",
+            "--format",
+            "csv",
+        ],
+        &s3.env(),
+    )
+    .expect(0);
+    assert!(
+        errors
+            .stdout
+            .contains("ConflictException,chime.amazonaws.com,AddDomain,1,1,2017-07-24T17:58:21Z"),
+        "{}",
+        errors.stdout
+    );
+
     // A rerun against the same bucket adds nothing.
     let again = trailpq_env(
         &[

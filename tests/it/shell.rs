@@ -129,7 +129,7 @@ mod pty {
 
         // The banner says what is loaded and how to get help.
         shell
-            .exp_string("table cloudtrail holds 41 records from 2024-06-03 to 2024-06-04")
+            .exp_string("table cloudtrail holds 41 records from 2024-06-03 to 2024-06-04, 2 partitions (event_date) in 2 files")
             .unwrap();
         shell.exp_string(".help for help").unwrap();
         prompt(&mut shell);
