@@ -70,7 +70,7 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         let schema = stream.schema();
         let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Error::from)?;
         format::write(args.format, &schema, &batches, None, out)
-            .map_err(|e| Error::Failed(format!("cannot write the results: {e}")))?;
+            .map_err(|e| Error::io("cannot write the results", e))?;
     }
     Ok(())
 }
@@ -108,5 +108,5 @@ fn print(format: Format, batch: &RecordBatch, out: &mut dyn Write) -> Result<()>
         out,
     )
     .map(|_| ())
-    .map_err(|e| Error::Failed(format!("cannot write the results: {e}")))
+    .map_err(|e| Error::io("cannot write the results", e))
 }

@@ -164,7 +164,7 @@ impl Shell {
                 &mut std::io::stdout().lock(),
             ),
         };
-        written.map_err(|e| Error::Failed(format!("cannot print the results: {e}")))
+        written.map_err(|e| Error::io("cannot print the results", e))
     }
 
     /// Text for the user (help, lists): always to the screen.

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use clap::ValueEnum;
 
@@ -48,10 +49,10 @@ pub fn write(
     batches: &[RecordBatch],
     max_rows: Option<usize>,
     out: &mut dyn Write,
-) -> Result<usize, String> {
+) -> std::io::Result<usize> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let result = match format {
-        Format::Table => table(schema, batches, max_rows, rows, out),
+    match format {
+        Format::Table => table(schema, batches, max_rows, rows, out)?,
         Format::Csv => {
             let mut writer = arrow::csv::WriterBuilder::new()
                 .with_header(true)
@@ -59,21 +60,21 @@ pub fn write(
             if batches.is_empty() {
                 writer
                     .write(&RecordBatch::new_empty(schema.clone()))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(io)?;
             }
             batches
                 .iter()
                 .try_for_each(|b| writer.write(b))
-                .map_err(|e| e.to_string())
+                .map_err(io)?;
         }
         Format::Json => {
             let mut writer = arrow::json::ArrayWriter::new(&mut *out);
-            let written = batches
+            batches
                 .iter()
                 .try_for_each(|b| writer.write(b))
-                .and_then(|()| writer.finish());
-            written.map_err(|e| e.to_string())?;
-            out.write_all(b"\n").map_err(|e| e.to_string())
+                .and_then(|()| writer.finish())
+                .map_err(io)?;
+            out.write_all(b"\n")?;
         }
         Format::Ndjson => {
             let mut writer = arrow::json::LineDelimitedWriter::new(&mut *out);
@@ -81,11 +82,19 @@ pub fn write(
                 .iter()
                 .try_for_each(|b| writer.write(b))
                 .and_then(|()| writer.finish())
-                .map_err(|e| e.to_string())
+                .map_err(io)?;
         }
-        Format::Markdown => markdown(schema, batches, out),
-    };
-    result.map(|()| rows)
+        Format::Markdown => markdown(schema, batches, out)?,
+    }
+    Ok(rows)
+}
+
+/// Arrow's errors as I/O errors, keeping the kind of those that were I/O errors (a closed pipe).
+fn io(e: ArrowError) -> std::io::Error {
+    match e {
+        ArrowError::IoError(_, source) => source,
+        other => std::io::Error::other(other),
+    }
 }
 
 fn table(
@@ -94,7 +103,7 @@ fn table(
     max_rows: Option<usize>,
     rows: usize,
     out: &mut dyn Write,
-) -> Result<(), String> {
+) -> std::io::Result<()> {
     let shown: Vec<RecordBatch> = match max_rows {
         Some(max) if rows > max => {
             let mut left = max;
@@ -112,15 +121,14 @@ fn table(
         _ => batches.to_vec(),
     };
     let text = arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), &shown)
-        .map_err(|e| e.to_string())?;
-    writeln!(out, "{text}").map_err(|e| e.to_string())?;
+        .map_err(io)?;
+    writeln!(out, "{text}")?;
     if let Some(max) = max_rows.filter(|max| rows > *max) {
         writeln!(
             out,
             "… {} more rows not shown (.maxrows {rows} shows them all)",
             rows - max
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
     }
     Ok(())
 }
@@ -129,16 +137,15 @@ fn markdown(
     schema: &SchemaRef,
     batches: &[RecordBatch],
     out: &mut dyn Write,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
+) -> std::io::Result<()> {
     let cell = |s: String| s.replace('|', "\\|").replace('\n', " ");
     let names: Vec<String> = schema
         .fields()
         .iter()
         .map(|f| cell(f.name().clone()))
         .collect();
-    writeln!(out, "| {} |", names.join(" | ")).map_err(io)?;
-    writeln!(out, "|{}", "---|".repeat(names.len())).map_err(io)?;
+    writeln!(out, "| {} |", names.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(names.len()))?;
     let options = FormatOptions::default().with_null("");
     for batch in batches {
         let formatters = batch
@@ -146,13 +153,13 @@ fn markdown(
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref() as &dyn Array, &options))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
+            .map_err(io)?;
         for row in 0..batch.num_rows() {
             let cells: Vec<String> = formatters
                 .iter()
                 .map(|f| cell(f.value(row).to_string()))
                 .collect();
-            writeln!(out, "| {} |", cells.join(" | ")).map_err(io)?;
+            writeln!(out, "| {} |", cells.join(" | "))?;
         }
     }
     Ok(())
