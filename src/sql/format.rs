@@ -2,8 +2,10 @@
 
 use std::io::Write;
 
-use arrow::array::{Array, RecordBatch};
-use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use clap::ValueEnum;
@@ -51,6 +53,48 @@ pub fn write(
     out: &mut dyn Write,
 ) -> std::io::Result<usize> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    // Arrow's writers report I/O failures as text; keep the real error to return it.
+    let mut out = Remembering {
+        inner: out,
+        error: None,
+    };
+    let written = write_rows(format, schema, batches, max_rows, rows, &mut out);
+    match (written, out.error) {
+        (Err(_), Some(original)) => Err(original),
+        (written, _) => written.map(|()| rows),
+    }
+}
+
+/// A writer that keeps the first I/O error of the writer it wraps.
+struct Remembering<'w> {
+    inner: &'w mut dyn Write,
+    error: Option<std::io::Error>,
+}
+
+impl Write for Remembering<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.error
+                .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.error
+                .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
+fn write_rows(
+    format: Format,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    max_rows: Option<usize>,
+    rows: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         Format::Table => table(schema, batches, max_rows, rows, out)?,
         Format::Csv => {
@@ -59,13 +103,12 @@ pub fn write(
                 .build(&mut *out);
             if batches.is_empty() {
                 writer
-                    .write(&RecordBatch::new_empty(schema.clone()))
+                    .write(&nested_as_text(&RecordBatch::new_empty(schema.clone()))?)
                     .map_err(io)?;
             }
-            batches
-                .iter()
-                .try_for_each(|b| writer.write(b))
-                .map_err(io)?;
+            for batch in batches {
+                writer.write(&nested_as_text(batch)?).map_err(io)?;
+            }
         }
         Format::Json => {
             let mut writer = arrow::json::ArrayWriter::new(&mut *out);
@@ -86,7 +129,36 @@ pub fn write(
         }
         Format::Markdown => markdown(schema, batches, out)?,
     }
-    Ok(rows)
+    Ok(())
+}
+
+/// CSV has no lists or structs: such columns (`resources`) are written as their text form.
+fn nested_as_text(batch: &RecordBatch) -> std::io::Result<RecordBatch> {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type().is_nested())
+    {
+        return Ok(batch.clone());
+    }
+    let options = FormatOptions::default().with_null("");
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if field.data_type().is_nested() {
+            let formatter = ArrayFormatter::try_new(column.as_ref(), &options).map_err(io)?;
+            let text: StringArray = (0..column.len())
+                .map(|i| column.is_valid(i).then(|| formatter.value(i).to_string()))
+                .collect();
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(Arc::new(text));
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(io)
 }
 
 /// Arrow's errors as I/O errors, keeping the kind of those that were I/O errors (a closed pipe).
@@ -168,9 +240,7 @@ fn markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Int64Array, StringArray};
-    use arrow::datatypes::{DataType, Field, Schema};
-    use std::sync::Arc;
+    use arrow::array::Int64Array;
 
     fn batch() -> (SchemaRef, RecordBatch) {
         let schema = Arc::new(Schema::new(vec![
@@ -194,6 +264,58 @@ mod tests {
         let mut out = Vec::new();
         write(format, &schema, &batches, max, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn nested_columns_print_as_text_in_csv() {
+        let mut builder = crate::flatten::BatchBuilder::new();
+        let record =
+            r#"{"eventName":"X","resources":[{"ARN":"arn:a","accountId":"1","type":"T"}]}"#;
+        let provenance = crate::flatten::Provenance {
+            source_key: "k",
+            index: 0,
+            envelope: None,
+        };
+        builder.push(record, provenance).unwrap();
+        let batch = builder.finish();
+        let mut out = Vec::new();
+        write(Format::Csv, &batch.schema(), &[batch], None, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("\"[{arn: arn:a, account_id: 1, type: T}]\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_closed_pipe_is_an_io_error_of_that_kind() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let (schema, batch) = batch();
+        for format in [
+            Format::Csv,
+            Format::Json,
+            Format::Ndjson,
+            Format::Table,
+            Format::Markdown,
+        ] {
+            let error = write(
+                format,
+                &schema,
+                std::slice::from_ref(&batch),
+                None,
+                &mut Closed,
+            )
+            .unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{format:?}");
+        }
     }
 
     #[test]
