@@ -53,7 +53,7 @@ types = ", ".join(f"'{p}': {'DATE' if p == 'event_date' else 'VARCHAR'}" for p i
 con = duckdb.connect()
 con.sql(f"CREATE VIEW cloudtrail AS SELECT * FROM read_parquet('{lake}/cloudtrail/**/*.parquet', "
         f"hive_partitioning = true, hive_types = {{{types}}})")
-total = con.sql("SELECT count(*) FROM cloudtrail").fetchone()[0]
+total = con.execute("SELECT count(*) FROM cloudtrail").fetchall()[0][0]
 print(f"canned queries on {total:,} events ({lake}); best of {RUNS} runs, seconds")
 print(f"{'query':34} {'rows':>6} {'trailpq':>8} {'duckdb':>8}")
 for entry in catalog:
@@ -64,6 +64,6 @@ for entry in catalog:
     ours, out = best(lambda: subprocess.run(args, check=True, capture_output=True, text=True).stdout)
     ours_rows = len(out.splitlines()) - 1
     sql = bind(name)
-    theirs, rows = best(lambda: con.sql(sql).fetchall())
+    theirs, rows = best(lambda: con.execute(sql).fetchall())
     mark = "" if len(rows) == ours_rows else f"  ROWS DIFFER: duckdb {len(rows)}"
     print(f"{name:34} {ours_rows:>6} {ours:>8.2f} {theirs:>8.2f}{mark}")

@@ -158,6 +158,10 @@ struct Account {
     id: &'static str,
     regions: Vec<RegionSetup>,
     admins: Vec<Principal>,
+    /// The contact centre's office addresses, where agents' consoles connect from.
+    office_ips: Vec<String>,
+    /// Chat customers' addresses.
+    customer_ips: Vec<String>,
     chime_accounts: Vec<String>,
     chime_users: Vec<String>,
     voice_connectors: Vec<String>,
@@ -186,6 +190,8 @@ struct Principal {
     name: String,
     key: String,
     principal_id: String,
+    /// The addresses the principal calls from (home, office, VPN).
+    ips: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -262,12 +268,15 @@ impl World {
                         name: name.to_string(),
                         key,
                         principal_id,
+                        ips: (0..2).map(|_| rng.ip()).collect(),
                     });
                 }
                 Account {
                     id,
                     regions,
                     admins,
+                    office_ips: (0..3).map(|_| rng.ip()).collect(),
+                    customer_ips: (0..2000).map(|_| rng.ip()).collect(),
                     chime_accounts: (0..2).map(|_| rng.uuid()).collect(),
                     chime_users: (0..25).map(|_| rng.uuid()).collect(),
                     voice_connectors: (0..3).map(|_| rng.alnum(20, false)).collect(),
@@ -547,13 +556,13 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         (
             Obj::default().s("type", "Unknown").s("principalId", "").s("accountId", ctx.account.id).end(),
             "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1".to_string(),
-            rng.ip(),
+            rng.pick(&ctx.account.customer_ips).clone(),
         )
     } else if agent_api && rng.chance(0.8) {
         (
             ctx.connect_agent_identity(instance, &user_id),
             CONSOLE_UA.to_string(),
-            rng.ip(),
+            rng.pick(&ctx.account.office_ips).clone(),
         )
     } else {
         let ua = match admin.kind {
@@ -569,7 +578,7 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         ) {
             "lambda.amazonaws.com".to_string()
         } else {
-            rng.ip()
+            rng.pick(&admin.ips).clone()
         };
         (ctx.identity(rng, &admin), ua, ip)
     };
@@ -942,7 +951,7 @@ fn chime_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         PrincipalKind::IamConsole => CONSOLE_UA.to_string(),
         _ => rng.pick(AGENTS).replace("api/connect", "api/chime"),
     };
-    let ip = rng.ip();
+    let ip = rng.pick(&admin.ips).clone();
     let chime_account = rng.pick(&acct.chime_accounts).clone();
     let user = rng.pick(&acct.chime_users).clone();
     let meeting = rng.pick(&acct.meetings).clone();
