@@ -73,6 +73,36 @@ fn the_shell_reads_statements_and_commands_from_a_pipe() {
 }
 
 #[test]
+fn output_files_and_row_limits() {
+    let out = tempdir();
+    let lake = lake(out.path());
+    let saved = out.path().join("errors.csv");
+    let script = format!(
+        ".mode csv\n.output {}\n.run chime-errors\n.output\nSELECT 'back on screen' AS s;\n.mode table\n.maxrows 1\n.run chime-errors\n",
+        saved.display()
+    );
+    let run = scripted(&lake, &script).expect(0);
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        file.starts_with("error_code,event_source,event_name") && file.lines().count() == 3,
+        "{file}"
+    );
+    assert!(!run.stdout.contains("ConflictException,"), "{}", run.stdout);
+    assert!(run.stdout.contains("s\nback on screen\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("| ConflictException |")
+            && !run.stdout.contains("| NotFoundException |"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1 more rows not shown"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_clean_script_exits_0_and_schema_describes_columns() {
     let out = tempdir();
     let lake = lake(out.path());
