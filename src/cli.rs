@@ -36,6 +36,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Explore converted data in an interactive SQL shell
     Shell(ShellArgs),
+    /// Print the table definition for DuckDB, Athena or Spark, generated from the schema and the data
+    Ddl(DdlArgs),
     /// Print every column of the table: name, type, JSON path and meaning
     Schema(SchemaArgs),
     /// Generate realistic CloudTrail logs of Amazon Connect and Amazon Chime, for tests and demos
@@ -76,6 +78,10 @@ pub struct ConvertArgs {
     /// Most rows in one output file
     #[arg(long, value_name = "ROWS", default_value_t = 1_000_000, hide = true)]
     pub file_rows: usize,
+
+    /// Most rows in one Parquet row group
+    #[arg(long, value_name = "ROWS", default_value_t = 128 * 1024, hide = true)]
+    pub row_group_rows: usize,
 
     /// Memory for buffering rows before they are written, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256, hide = true)]
@@ -133,7 +139,7 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["sql", "name", "file", "list"])))]
 pub struct QueryArgs {
     /// Converted data: the DEST of a convert (folder or object-store URL)
-    #[arg(value_name = "DATA", required_unless_present = "list")]
+    #[arg(value_name = "DATA", required_unless_present_any = ["list", "show_sql"])]
     pub data: Option<String>,
 
     /// The SQL to run (the table is `cloudtrail`)
@@ -156,6 +162,11 @@ pub struct QueryArgs {
     #[arg(long)]
     pub list: bool,
 
+    /// Print the SQL of --name or --file with its parameters filled in, and run nothing (to take
+    /// a canned query to DuckDB, Athena or Spark)
+    #[arg(long, conflicts_with = "list")]
+    pub show_sql: bool,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = crate::sql::format::Format::Table)]
     pub format: crate::sql::format::Format,
@@ -176,6 +187,29 @@ pub struct ShellArgs {
 
     #[command(flatten)]
     pub view: ViewArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DdlArgs {
+    /// The engine to write DDL for
+    #[arg(value_enum, value_name = "ENGINE")]
+    pub engine: crate::ddl::Engine,
+
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: String,
+
+    /// Name of the table or view
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail")]
+    pub table: String,
+
+    /// Athena: the database (created if missing)
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+
+    /// Athena: where DATA is, or will be, in S3 (default: DATA, when it is an s3:// URL)
+    #[arg(long, value_name = "S3_URL")]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Args)]

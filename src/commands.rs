@@ -83,6 +83,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => run_export(args),
         Command::Query(args) => run_query(args),
         Command::Shell(args) => run_shell(args),
+        Command::Ddl(args) => {
+            let options = crate::ddl::DdlOptions {
+                engine: args.engine,
+                table: args.table,
+                database: args.database,
+                location: args.location,
+            };
+            let text = runtime(1)?.block_on(crate::ddl::run(&args.data, &options))?;
+            print_stdout(&text)?;
+            Ok(0)
+        }
         Command::Schema(args) => {
             let text = match args.format {
                 SchemaFormat::Table => crate::schema::render_table(),
@@ -120,7 +131,7 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     options.writer = WriterConfig {
         file_rows: args.file_rows.max(1),
         buffer_bytes: args.buffer_mib.max(1) << 20,
-        ..WriterConfig::default()
+        row_group_rows: args.row_group_rows.max(1),
     };
     options.hold_bytes = args.hold_mib << 20;
     options.progress = !args.quiet;

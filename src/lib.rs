@@ -23,6 +23,7 @@ pub mod writer;
 pub use error::{Error, Result};
 pub mod cli;
 pub mod commands;
+pub mod ddl;
 pub mod export;
 pub mod generate;
 pub mod query;

@@ -53,6 +53,10 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         }
         _ => unreachable!("clap requires one of --sql, --name, --file, --list"),
     };
+    if args.show_sql {
+        return writeln!(out, "{};", sql.trim_end().trim_end_matches(';'))
+            .map_err(|e| Error::io("cannot write the SQL", e));
+    }
     let (mut statements, rest) = split_statements(&sql);
     if !rest.trim().is_empty() {
         statements.push(rest.trim().to_string());

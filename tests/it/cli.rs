@@ -100,6 +100,41 @@ fn failures_to_run_exit_1_with_one_line() {
 }
 
 #[test]
+fn ddl_mistakes_exit_with_one_line() {
+    let out = tempdir();
+    let lake = out.path().join("lake");
+    convert(&[&sample_data()], &lake, &["-q"]).0.expect(0);
+    let lake = path_str(&lake);
+    one_line_error(trailpq(&["ddl", "mysql", lake]), 2, "invalid value 'mysql'");
+    one_line_error(
+        trailpq(&["ddl", "athena", lake]),
+        2,
+        "athena needs --location s3://BUCKET/PREFIX",
+    );
+    one_line_error(
+        trailpq(&["ddl", "athena", lake, "--location", "/srv/lake"]),
+        2,
+        "--location /srv/lake is not an s3:// URL",
+    );
+    one_line_error(
+        trailpq(&["ddl", "duckdb", lake, "--table", "trail; DROP"]),
+        2,
+        "--table 'trail; DROP' should be letters, digits and '_'",
+    );
+    one_line_error(
+        trailpq(&["ddl", "duckdb", lake, "--database", "x"]),
+        2,
+        "--database and --location are for athena",
+    );
+    let missing = out.path().join("missing");
+    one_line_error(
+        trailpq(&["ddl", "spark", path_str(&missing)]),
+        1,
+        "holds no converted CloudTrail data",
+    );
+}
+
+#[test]
 fn help_and_version_exit_0() {
     let help = trailpq(&["convert", "--help"]).expect(0);
     for needle in [
