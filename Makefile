@@ -35,7 +35,7 @@ demo: build
 	@echo "== The documented AddDomain record, exported back exactly as it came in:"
 	$(BIN) export $(DEMO_OUT) --where "event_name = 'AddDomain' AND event_date = DATE '2017-07-24'"
 	@echo
-	@echo "== More: $(BIN) query --list; $(BIN) shell $(DEMO_OUT)"
+	@echo "== More: $(BIN) query --list; $(BIN) shell $(DEMO_OUT); $(BIN) ddl duckdb $(DEMO_OUT)"
 
 ## test: install what the tests need, then run them all
 test: test-deps
@@ -47,8 +47,9 @@ test-deps: $(S3S_FS) $(VENV)/.installed
 $(S3S_FS):
 	$(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
 
-# Real DuckDB and pyarrow, to read the output back.
+# Real DuckDB, pyarrow and Spark, to read the output back.
 $(VENV)/.installed: requirements-test.txt
+	@command -v java >/dev/null || { echo "The Spark tests need Java 17 or later: install a JRE (e.g. apt install openjdk-17-jre-headless) and run make test again." >&2; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@

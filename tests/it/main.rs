@@ -6,8 +6,8 @@ mod common;
 
 mod cli;
 mod convert;
+mod engines;
 mod malformed;
 mod query;
-mod readers;
 mod s3;
 mod shell;
