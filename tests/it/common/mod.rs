@@ -1,5 +1,5 @@
 //! The test harness: running the real binary, scratch folders, a real S3 server on loopback,
-//! real DuckDB, and an independent reading of CloudTrail files to compare against.
+//! real engines, and an independent reading of CloudTrail files to compare against.
 
 #![allow(dead_code)]
 
@@ -201,7 +201,8 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     out
 }
 
-/// The Python of the project's virtual environment (made by `make test-deps`), for DuckDB.
+/// The Python of the project's virtual environment (made by `make test-deps`), with DuckDB,
+/// pyarrow and Spark.
 pub fn python() -> PathBuf {
     let path = std::env::var_os("TRAILPQ_PYTHON")
         .map(PathBuf::from)
@@ -212,24 +213,4 @@ pub fn python() -> PathBuf {
         path.display()
     );
     path
-}
-
-/// Runs SQL in real DuckDB; returns the rows as lines of tab-separated values.
-pub fn duckdb(sql: &str) -> Vec<String> {
-    let script = "import duckdb, sys\n\
-                  rows = duckdb.connect().sql(sys.argv[1]).fetchall()\n\
-                  for row in rows: print('\\t'.join('NULL' if v is None else str(v) for v in row))\n";
-    let out = Command::new(python())
-        .args(["-c", script, sql])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "DuckDB failed on {sql}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
