@@ -76,6 +76,8 @@ class Spark:
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "2")
+            # Athena does not substitute ${...}; Spark would blank the projection template.
+            .config("spark.sql.variable.substitute", "false")
             .config("spark.sql.warehouse.dir", os.path.join(home, "warehouse"))
             .config(
                 "spark.hadoop.javax.jdo.option.ConnectionURL",

@@ -400,6 +400,7 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
             "athena day",
             "SELECT count(*) AS n FROM cloudtrail WHERE event_date = '2024-06-03'",
         ),
+        query("athena properties", "SHOW TBLPROPERTIES cloudtrail"),
     ]);
     // On the Athena table, the canned queries that group or filter by event_date, now a string,
     // and one with date_trunc. (Each query costs Spark a few seconds of partition bookkeeping.)
@@ -440,6 +441,27 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
     assert_eq!(answers["athena columns"].columns, athena_columns);
     assert!(scalar(&answers, "day").as_u64().unwrap() > 0);
     assert_eq!(scalar(&answers, "athena day"), scalar(&answers, "day"));
+    // Spark parsed the projection properties and kept them verbatim (`${account_id}` included).
+    let kept: BTreeMap<&str, &str> = answers["athena properties"]
+        .rows
+        .iter()
+        .map(|r| (r["key"].as_str().unwrap(), r["value"].as_str().unwrap()))
+        .collect();
+    let mut projected = 0;
+    for line in athena.lines().filter(|l| l.starts_with("  '")) {
+        let (key, value) = line.trim().trim_end_matches(',').split_once(" = ").unwrap();
+        let (key, value) = (key.trim_matches('\''), value.trim_matches('\''));
+        assert_eq!(kept.get(key), Some(&value), "TBLPROPERTIES {key}");
+        projected += 1;
+    }
+    assert!(
+        kept["storage.location.template"].ends_with(
+            "/cloudtrail/account_id=${account_id}/region=${region}/event_date=${event_date}"
+        ),
+        "{kept:?}"
+    );
+    // projection.enabled, account_id and region injected, six for event_date, the template.
+    assert_eq!(projected, 9, "{athena}");
     let non_empty = assert_same_answers("Spark (Athena DDL)", "athena ", &athena_canned, &answers);
     assert_eq!(non_empty, 3);
 }
