@@ -5,7 +5,8 @@ PYTHON     ?= python3
 TOOLS      := $(CURDIR)/.tools
 VENV       := $(CURDIR)/.venv
 S3S_FS     := $(TOOLS)/bin/s3s-fs
-BIN        := target/debug/trailpq
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN        := $(TARGET_DIR)/debug/trailpq
 DEMO_OUT   := demo-out
 BENCH_OUT  := bench-out
 BENCH_EVENTS ?= 2000000
@@ -58,8 +59,8 @@ $(VENV)/.installed: requirements-test.txt
 ## query in trailpq and in DuckDB on the result; prints the figures
 bench: $(VENV)/.installed
 	$(CARGO) build --release --locked
-	./bench/convert.sh target/release/trailpq $(BENCH_OUT) $(BENCH_EVENTS)
-	$(VENV)/bin/python bench/queries.py target/release/trailpq $(BENCH_OUT)/lake-full
+	./bench/convert.sh $(TARGET_DIR)/release/trailpq $(BENCH_OUT) $(BENCH_EVENTS)
+	$(VENV)/bin/python bench/queries.py $(TARGET_DIR)/release/trailpq $(BENCH_OUT)/lake-full
 
 lint:
 	$(CARGO) fmt --check
