@@ -8,12 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::datatypes::DataType;
 use clap::ValueEnum;
-use futures::TryStreamExt;
 
 use crate::error::{Error, Result};
 use crate::schema::{self, COLUMNS};
 use crate::sql::Dataset;
-use crate::store::{StoreError, describe};
 use crate::writer::commit::TABLE_DIR;
 use crate::writer::partition::NULL_VALUE;
 
@@ -43,19 +41,7 @@ pub struct Layout {
 impl Layout {
     /// Reads the partition columns and their values from the paths of the data's files.
     pub async fn read(dataset: &Dataset) -> Result<Self> {
-        let location = &dataset.location;
-        let table = location.child(&[TABLE_DIR]);
-        let files: Vec<String> = location
-            .store
-            .list(Some(&table))
-            .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
-            .map_ok(|m| location.relative(&m.location))
-            .try_collect()
-            .await
-            .map_err(|e| StoreError::Access {
-                location: location.given.clone(),
-                message: describe(&e),
-            })?;
+        let files = dataset.files().await?;
         let mut values: BTreeMap<String, BTreeSet<String>> = dataset
             .partition_by
             .iter()
@@ -127,27 +113,27 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
             spark(&options.table, &location, &layout)
         }
         Engine::Athena => {
-            if let Some(location) = &options.location
-                && !location.starts_with("s3://")
-            {
-                return Err(Error::Usage(format!(
-                    "--location {location} is not an s3:// URL; give where DATA is, or will be, in S3"
-                )));
-            }
             let location = match (&options.location, dataset.location.is_local()) {
-                (Some(location), _) => format!("{}/{TABLE_DIR}/", location.trim_end_matches('/')),
-                (None, false) => table_url,
+                (Some(location), _) if location.starts_with("s3://") => {
+                    format!("{}/{TABLE_DIR}/", location.trim_end_matches('/'))
+                }
+                (Some(location), _) => {
+                    return Err(Error::Usage(format!(
+                        "--location {location} is not an s3:// URL; give where DATA is, or will be, in S3"
+                    )));
+                }
+                (None, false) if table_url.starts_with("s3://") => table_url,
+                (None, false) => {
+                    return Err(Error::Usage(format!(
+                        "athena reads from S3, but DATA is {table_url}: give --location s3://BUCKET/PREFIX"
+                    )));
+                }
                 (None, true) => {
                     return Err(Error::Usage(
                         "athena needs --location s3://BUCKET/PREFIX: where DATA is, or will be, in S3".into(),
                     ));
                 }
             };
-            if !location.starts_with("s3://") {
-                return Err(Error::Usage(format!(
-                    "athena reads from S3, but DATA is {location}: give --location s3://BUCKET/PREFIX"
-                )));
-            }
             athena(
                 options.database.as_deref(),
                 &options.table,

@@ -42,6 +42,21 @@ pub struct Dataset {
     pub partition_by: Vec<String>,
 }
 
+/// Lists the Parquet files of the table at `location`, relative to it.
+fn parquet_files(
+    location: &Location,
+) -> impl futures::Stream<Item = Result<String, StoreError>> + '_ {
+    location
+        .store
+        .list(Some(&location.child(&[TABLE_DIR])))
+        .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
+        .map_ok(|m| location.relative(&m.location))
+        .map_err(|e| StoreError::Access {
+            location: location.given.clone(),
+            message: describe(&e),
+        })
+}
+
 /// How a session sees the data.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -57,21 +72,10 @@ impl Dataset {
     /// Finds the converted table at `data` (the DEST of a `convert`).
     pub async fn open(data: &str) -> Result<Self> {
         let location = Location::parse(data)?;
-        let table = location.child(&[TABLE_DIR]);
-        let first = location
-            .store
-            .list(Some(&table))
-            .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
-            .try_next()
-            .await
-            .map_err(|e| StoreError::Access {
-                location: data.into(),
-                message: describe(&e),
-            })?;
+        let first = parquet_files(&location).try_next().await?;
         let partition_by = match first {
             // The folder names between the table and the file are `name=value`.
-            Some(meta) => {
-                let rel = location.relative(&meta.location);
+            Some(rel) => {
                 let mut names: Vec<String> = rel
                     .split('/')
                     .skip(1)
@@ -106,21 +110,14 @@ impl Dataset {
         })
     }
 
+    /// The table's Parquet files, relative to DATA (`cloudtrail/…/part-….parquet`).
+    pub async fn files(&self) -> Result<Vec<String>> {
+        Ok(parquet_files(&self.location).try_collect().await?)
+    }
+
     /// How many Parquet files and partition folders the table has.
     pub async fn layout(&self) -> Result<(usize, usize)> {
-        let table = self.location.child(&[TABLE_DIR]);
-        let files: Vec<String> = self
-            .location
-            .store
-            .list(Some(&table))
-            .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
-            .map_ok(|m| m.location.as_ref().to_string())
-            .try_collect()
-            .await
-            .map_err(|e| StoreError::Access {
-                location: self.location.given.clone(),
-                message: describe(&e),
-            })?;
+        let files = self.files().await?;
         let folders: std::collections::BTreeSet<&str> = files
             .iter()
             .filter_map(|f| f.rsplit_once('/').map(|(dir, _)| dir))
