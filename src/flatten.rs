@@ -267,12 +267,12 @@ impl<'a> Row<'a> {
         };
         let text = raw.get();
         let exact = match kind {
-            Kind::Str => match text.starts_with('"').then(|| json::decode_str(text)) {
-                Some(Ok(s)) => {
+            Kind::Str => match json::decode_str(text) {
+                Ok(s) => {
                     self.fill(column, Slot::Str(s));
                     true
                 }
-                _ => false,
+                Err(_) => false,
             },
             Kind::Json => {
                 let is_object = text.starts_with('{');
@@ -288,15 +288,15 @@ impl<'a> Row<'a> {
                 }
                 None => false,
             },
-            Kind::Time => match text.starts_with('"').then(|| json::decode_str(text)) {
-                Some(Ok(s)) => match time::parse_millis(&s) {
+            Kind::Time => match json::decode_str(text) {
+                Ok(s) => match time::parse_millis(&s) {
                     Some(ms) => {
                         self.fill(column, Slot::Time(ms));
                         time::is_canonical(&s, ms)
                     }
                     None => false,
                 },
-                _ => false,
+                Err(_) => false,
             },
             Kind::Resources => {
                 let (list, exact) = parse_resources(text);
@@ -351,7 +351,7 @@ fn parse_bool(text: &str) -> Option<(bool, Option<BoolForm>)> {
         "false" => Some((false, Some(BoolForm::Json))),
         "\"true\"" => Some((true, Some(BoolForm::Text))),
         "\"false\"" => Some((false, Some(BoolForm::Text))),
-        _ if text.starts_with('"') => {
+        _ => {
             let s = json::decode_str(text).ok()?;
             let s = s.trim();
             if s.eq_ignore_ascii_case("true") {
@@ -362,7 +362,6 @@ fn parse_bool(text: &str) -> Option<(bool, Option<BoolForm>)> {
                 None
             }
         }
-        _ => None,
     }
 }
 
@@ -424,10 +423,7 @@ fn lookup(members: &Members<'_>, path: &[&str]) -> Option<String> {
     let (first, rest) = path.split_first()?;
     let raw = members.get(first)?.get();
     if rest.is_empty() {
-        return raw
-            .starts_with('"')
-            .then(|| json::decode_str(raw).ok().map(Cow::into_owned))
-            .flatten();
+        return json::decode_str(raw).ok().map(Cow::into_owned);
     }
     lookup(&Members::parse(raw).ok()?, rest)
 }
@@ -498,8 +494,8 @@ fn parse_resources(text: &str) -> (Option<Vec<Resource<'_>>>, bool) {
                 .iter()
                 .position(|k| *k == key)
                 .map(|i| &mut resource[i]);
-            match (slot, value.get().starts_with('"')) {
-                (Some(slot @ None), true) => match json::decode_str(value.get()) {
+            match slot {
+                Some(slot @ None) => match json::decode_str(value.get()) {
                     Ok(s) => *slot = Some(s),
                     Err(_) => exact = false,
                 },

@@ -93,9 +93,10 @@ pub fn value_kind(text: &str) -> &'static str {
     }
 }
 
-/// Decodes a JSON string literal, borrowing when it has no escapes.
+/// Decodes a JSON string literal, borrowing when it has no escapes. Any other JSON value is an
+/// error.
 pub fn decode_str(text: &str) -> Result<Cow<'_, str>, serde_json::Error> {
-    if text.len() >= 2 && !text.contains('\\') {
+    if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') && !text.contains('\\') {
         return Ok(Cow::Borrowed(&text[1..text.len() - 1]));
     }
     serde_json::from_str::<CowStr<'_>>(text).map(|s| s.0)
@@ -219,6 +220,9 @@ mod tests {
     fn strings_decode_and_encode() {
         assert_eq!(decode_str(r#""plain""#).unwrap(), "plain");
         assert_eq!(decode_str(r#""a\"b\u00e9""#).unwrap(), "a\"bé");
+        for not_a_string in ["12345", "{\"a\":1}", "true", "null"] {
+            assert!(decode_str(not_a_string).is_err(), "{not_a_string}");
+        }
         let mut out = String::new();
         write_str(&mut out, "tab\there \"q\"");
         assert_eq!(out, r#""tab\there \"q\"""#);

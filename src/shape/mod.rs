@@ -681,6 +681,8 @@ mod tests {
             r#"{"EventId":"e1","CloudTrailEvent":"{\"eventName\":\"B\"}","ReadOnly":"true"}"#,
             "\n",
             r#"{"detail-type":"x","detail":"oops"}"#,
+            "\n",
+            r#"{"EventId":"e2","CloudTrailEvent":12345}"#,
         );
         let (verdict, items) = read("events.jsonl", ndjson.as_bytes());
         assert_eq!(verdict, Ok(Verdict::Log));
@@ -690,6 +692,7 @@ mod tests {
                 r#"0: {"eventName":"A"} in {"version":"0","detail-type":"AWS API Call via CloudTrail"}"#,
                 r#"1: {"eventName":"B"} in {"EventId":"e1","ReadOnly":"true"}"#,
                 "2: bad: an EventBridge envelope whose detail is a string",
+                "3: bad: an event-history row whose CloudTrailEvent is a number, not a string",
             ]
         );
     }
