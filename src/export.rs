@@ -58,6 +58,8 @@ pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Re
 /// A batch's columns, cast to the stored types (DataFusion may read strings as views).
 pub struct Columns {
     arrays: Vec<ArrayRef>,
+    /// Which of them is `extra`.
+    extra: usize,
     pub rows: usize,
 }
 
@@ -76,6 +78,7 @@ impl Columns {
             .collect::<Result<Vec<_>>>()?;
         Ok(Columns {
             arrays,
+            extra: schema::origin_index(Origin::Extra),
             rows: batch.num_rows(),
         })
     }
@@ -83,7 +86,7 @@ impl Columns {
     /// Appends the JSON of one record to `out`.
     pub fn record(&self, row: usize, out: &mut String) {
         let mut root = self.object(0, row);
-        let extra = self.arrays[schema::origin_index(Origin::Extra)].as_string::<i32>();
+        let extra = self.arrays[self.extra].as_string::<i32>();
         if extra.is_valid(row)
             && let Ok(members) = Members::parse(extra.value(row))
         {

@@ -116,7 +116,6 @@ impl BatchBuilder {
         let mut de = serde_json::Deserializer::from_str(text);
         ObjectSeed {
             node: 0,
-            parent: "",
             row: &mut row,
             extra: &mut extra,
         }
@@ -290,9 +289,9 @@ impl<'a> Row<'a> {
             },
             Kind::Time => match json::decode_str(text) {
                 Ok(s) => match time::parse_millis(&s) {
-                    Some(ms) => {
+                    Some((ms, canonical)) => {
                         self.fill(column, Slot::Time(ms));
-                        time::is_canonical(&s, ms)
+                        canonical
                     }
                     None => false,
                 },
@@ -325,11 +324,9 @@ impl<'a> Row<'a> {
         }
         let filled_before = self.filled;
         let mut extra = Extra::default();
-        let parent = schema::path_tree()[node].key;
         let mut de = serde_json::Deserializer::from_str(raw.get());
         ObjectSeed {
             node,
-            parent,
             row: self,
             extra: &mut extra,
         }
@@ -556,8 +553,6 @@ impl<'a> Extra<'a> {
 /// Reads one JSON object at a node of the path tree.
 struct ObjectSeed<'r, 'a> {
     node: usize,
-    /// The object's own key, for messages.
-    parent: &'static str,
     row: &'r mut Row<'a>,
     extra: &'r mut Extra<'a>,
 }
@@ -603,7 +598,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, 'de> {
                 }
             };
             if duplicate {
-                let parent = self.parent;
+                let parent = node.key;
                 self.row.problem(|| match parent {
                     "" => format!("key \"{key}\" appears twice"),
                     _ => format!("key \"{key}\" appears twice in {parent}"),

@@ -7,13 +7,16 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-/// Parses a time string into milliseconds since the Unix epoch (UTC). Sub-millisecond digits are
-/// truncated. Returns `None` for anything that is not a recognisable date-time.
-pub fn parse_millis(s: &str) -> Option<i64> {
+/// Parses a time string into milliseconds since the Unix epoch (UTC), and says whether `s` is
+/// exactly the canonical spelling of that time. Sub-millisecond digits are truncated. Returns
+/// `None` for anything that is not a recognisable date-time.
+pub fn parse_millis(s: &str) -> Option<(i64, bool)> {
     if let Some(ms) = parse_canonical(s.as_bytes()) {
-        return Some(ms);
+        return Some((ms, true));
     }
-    parse_lenient(s.trim())
+    let ms = parse_lenient(s.trim())?;
+    // Fractions are rare; compare against the formatted value.
+    Some((ms, s.len() == 24 && format_millis(ms) == s))
 }
 
 /// The canonical spelling: `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` when there are milliseconds.
@@ -22,15 +25,6 @@ pub fn format_millis(ms: i64) -> String {
         Some(t) if ms.rem_euclid(1000) == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         None => ms.to_string(),
-    }
-}
-
-/// Whether `s` is exactly the canonical spelling of `ms`.
-pub fn is_canonical(s: &str, ms: i64) -> bool {
-    match parse_canonical(s.as_bytes()) {
-        Some(parsed) => parsed == ms,
-        // Fractions are rare; compare against the formatted value.
-        None => s.len() == 24 && format_millis(ms) == s,
     }
 }
 
@@ -116,11 +110,13 @@ mod tests {
 
     #[test]
     fn canonical_round_trips() {
-        assert_eq!(parse_millis("2019-08-15T06:40:55Z"), Some(T));
+        assert_eq!(parse_millis("2019-08-15T06:40:55Z"), Some((T, true)));
         assert_eq!(format_millis(T), "2019-08-15T06:40:55Z");
-        assert!(is_canonical("2019-08-15T06:40:55Z", T));
         assert_eq!(format_millis(T + 123), "2019-08-15T06:40:55.123Z");
-        assert!(is_canonical("2019-08-15T06:40:55.123Z", T + 123));
+        assert_eq!(
+            parse_millis("2019-08-15T06:40:55.123Z"),
+            Some((T + 123, true))
+        );
     }
 
     #[test]
@@ -135,12 +131,11 @@ mod tests {
             "2019-08-15T06:40:55",
             " 2019-08-15T06:40:55Z",
         ] {
-            assert_eq!(parse_millis(s), Some(T), "{s}");
-            assert!(!is_canonical(s, T), "{s}");
+            assert_eq!(parse_millis(s), Some((T, false)), "{s}");
         }
         assert_eq!(
             parse_millis("2022-02-08 09:23:37+11:00"),
-            Some(1_644_272_617_000)
+            Some((1_644_272_617_000, false))
         );
     }
 

@@ -270,7 +270,7 @@ impl FileState {
             }
             Event::Open(_) => return ControlFlow::Continue(()),
             Event::Tail(bytes) => return self.check_tail(bytes),
-            Event::Rejected { index, why, .. } => {
+            Event::Rejected { index, why } => {
                 let reason = match why {
                     Rejection::TooLarge { bytes } => format!(
                         "record is {bytes} bytes; the limit is {} (CloudTrail caps events at 256 KB)",
@@ -345,7 +345,6 @@ impl FileState {
                 return self.quarantine(format!("invalid JSON in record {index}: {e}"));
             }
         };
-        self.decided = true;
         self.deliver(on_item, item)
     }
 
@@ -479,10 +478,6 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
             ),
         }));
     }
-    let looks_like_record = members
-        .0
-        .iter()
-        .any(|(k, _)| RECORD_KEYS.contains(&k.to_ascii_lowercase().as_str()));
     if maybe_digest && members.get("digestStartTime").is_some() {
         return Ok(Shape::Digest);
     }
@@ -533,6 +528,12 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
             });
         }
     }
+    // Only the first element decides whether the file is CloudTrail.
+    let looks_like_record = !first
+        || members
+            .0
+            .iter()
+            .any(|(k, _)| RECORD_KEYS.iter().any(|r| k.eq_ignore_ascii_case(r)));
     Ok(Shape::Record {
         text: Cow::Borrowed(text),
         envelope: None,

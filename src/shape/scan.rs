@@ -43,11 +43,7 @@ pub enum Event<'a> {
         bytes: &'a [u8],
     },
     /// An item that broke a limit; its bytes were skipped.
-    Rejected {
-        index: u64,
-        container: Container,
-        why: Rejection,
-    },
+    Rejected { index: u64, why: Rejection },
     /// Members that followed the array inside a wrapper, as a JSON object (`{"NextToken": …}`);
     /// empty when they were too large to keep.
     Tail(&'a [u8]),
@@ -552,13 +548,11 @@ impl Scanner {
             if too_large {
                 Event::Rejected {
                     index,
-                    container,
                     why: Rejection::TooLarge { bytes: total },
                 }
             } else if self.too_deep {
                 Event::Rejected {
                     index,
-                    container,
                     why: Rejection::TooDeep,
                 }
             } else if self.pending.is_empty() {
@@ -614,7 +608,7 @@ mod tests {
                 } => {
                     format!("{index} {container:?} {}", String::from_utf8_lossy(bytes))
                 }
-                Event::Rejected { index, why, .. } => format!("{index} rejected {why:?}"),
+                Event::Rejected { index, why } => format!("{index} rejected {why:?}"),
                 Event::Tail(b) => format!("tail {}", String::from_utf8_lossy(b)),
             });
             ControlFlow::Continue(())
