@@ -173,7 +173,8 @@ async fn convert(
         partition_by: report.partition_by.clone(),
         schema_version: crate::schema::SCHEMA_VERSION.into(),
     };
-    if let Some(existing) = dest.table_meta().await?
+    let existing = dest.table_meta().await?;
+    if let Some(existing) = &existing
         && existing.partition_by != meta.partition_by
     {
         return Err(Error::Usage(format!(
@@ -249,7 +250,8 @@ async fn convert(
         files: Vec::new(),
     };
     let rels: Vec<String> = written.iter().map(|f| f.rel.clone()).collect();
-    let finals = dest.commit(record, &rels, &meta).await?;
+    let new_table = existing.is_none().then_some(&meta);
+    let finals = dest.commit(record, &rels, new_table).await?;
     for (file, path) in written.iter().zip(finals) {
         report.output_bytes += file.bytes as u64;
         report.outputs.push(Output {
@@ -470,8 +472,9 @@ impl Job {
 
     /// Reads and converts one file (blocking).
     fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
+        let streaming = matches!(mode, Mode::Stream(_));
         // The second pass over a large file does not move the progress bar again.
-        let progress = (!matches!(mode, Mode::Stream(_))).then(|| self.progress.clone());
+        let progress = (!streaming).then(|| self.progress.clone());
         let mut reader = CountingReader {
             inner: input.reader(),
             progress,
@@ -483,7 +486,6 @@ impl Job {
         let mut too_large = false;
         let mut written = 0u64;
         let mut bad = Vec::new();
-        let streaming = matches!(mode, Mode::Stream(_));
 
         let name = file
             .meta
@@ -493,13 +495,8 @@ impl Job {
             .to_string();
         let result = shape::read_file(&mut reader, &name, self.limits, |item| {
             match item {
-                Item::Record {
-                    index,
-                    text,
-                    envelope,
-                } if too_large => {
+                Item::Record { index, text, .. } if too_large => {
                     // Only checking, so that no row is streamed from a broken file.
-                    let _ = (index, envelope);
                     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
                         return ControlFlow::Break(Quarantine(format!(
                             "invalid JSON in record {index}: {e}"

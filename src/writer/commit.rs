@@ -206,7 +206,8 @@ impl Dest {
                             held.run_id
                         ));
                         self.loc
-                            .put_bytes(&path, Bytes::from(serde_json::to_vec(&lock).unwrap()))
+                            .store
+                            .put(&path, payload())
                             .await
                             .map_err(|e| self.store_error(&path, &e))?;
                         self.locked.store(true, Ordering::SeqCst);
@@ -315,15 +316,16 @@ impl Dest {
     }
 
     /// Makes the run's staged files (`<partitions>/<name>`) visible and records the run.
+    /// `new_table` is the table's settings when it has none yet (see [`Dest::table_meta`]).
     /// Returns the paths of the files in the table, relative to DEST.
     pub async fn commit(
         &self,
         mut record: RunRecord,
         staged: &[String],
-        meta: &TableMeta,
+        new_table: Option<&TableMeta>,
     ) -> Result<Vec<String>, CommitError> {
         crash_point("before-journal");
-        if self.table_meta().await?.is_none() {
+        if let Some(meta) = new_table {
             self.put_json(&self.meta("table.json"), meta).await?;
         }
         let moves: Vec<(String, String)> = staged
