@@ -127,6 +127,16 @@ pub struct ViewArgs {
     pub queries: Option<PathBuf>,
 }
 
+impl From<&ViewArgs> for crate::sql::SessionOptions {
+    fn from(view: &ViewArgs) -> Self {
+        crate::sql::SessionOptions {
+            since: view.since,
+            until: view.until,
+            queries: view.queries.clone(),
+        }
+    }
+}
+
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
     crate::sql::session::parse_day(s)
 }

@@ -42,10 +42,6 @@ impl Progress {
         }
     }
 
-    pub fn hidden() -> Self {
-        Self::new(0, false)
-    }
-
     /// Input bytes consumed (called from reader threads).
     pub fn add_bytes(&self, n: u64) {
         self.bar.inc(n);

@@ -5,24 +5,19 @@ use std::io::Write;
 
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use futures::TryStreamExt;
 use std::sync::Arc;
 
 use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::sql::catalog::{Catalog, Query};
 use crate::sql::format::{self, Format};
-use crate::sql::{Session, SessionOptions, split_statements};
+use crate::sql::{Session, SessionOptions, statements};
 
 /// Runs `trailpq query`; writes results to `out`.
 pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
-    let options = SessionOptions {
-        since: args.view.since,
-        until: args.view.until,
-        queries: args.view.queries.clone(),
-    };
+    let options = SessionOptions::from(&args.view);
+    let catalog = Catalog::with_dir(options.queries.as_deref())?;
     if args.list {
-        let catalog = Catalog::with_dir(options.queries.as_deref())?;
         return print(args.format, &list(&catalog), out);
     }
     if !args.params.is_empty() && args.sql.is_some() {
@@ -31,7 +26,6 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         ));
     }
     // Everything about the request is checked before the data is opened.
-    let catalog = Catalog::with_dir(options.queries.as_deref())?;
     let sql = match (&args.sql, &args.name, &args.file) {
         (Some(sql), _, _) => sql.clone(),
         (_, Some(name), _) => catalog.get(name)?.bind(&args.params)?,
@@ -57,10 +51,7 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         return writeln!(out, "{};", sql.trim_end().trim_end_matches(';'))
             .map_err(|e| Error::io("cannot write the SQL", e));
     }
-    let (mut statements, rest) = split_statements(&sql);
-    if !rest.trim().is_empty() {
-        statements.push(rest.trim().to_string());
-    }
+    let statements = statements(&sql);
     if statements.is_empty() {
         return Err(Error::Usage("no SQL statement to run".into()));
     }
@@ -68,11 +59,9 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         .data
         .as_deref()
         .expect("clap requires DATA unless --list");
-    let session = Session::open(data, &options).await?;
+    let session = Session::open(data, &options, catalog).await?;
     for statement in &statements {
-        let stream = session.execute(statement).await?;
-        let schema = stream.schema();
-        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Error::from)?;
+        let (schema, batches) = session.collect(statement).await?;
         format::write(args.format, &schema, &batches, None, out)
             .map_err(|e| Error::io("cannot write the results", e))?;
     }

@@ -189,11 +189,7 @@ impl Location {
 
     /// The URL DataFusion should use for a folder under this location.
     pub fn table_url(&self, segments: &[&str]) -> String {
-        let path = self.child(segments);
-        match &self.base_url {
-            None => format!("{}/", self.display(&path)),
-            Some(base) => format!("{}/{}/", base.as_str().trim_end_matches('/'), path.as_ref()),
-        }
+        format!("{}/", self.display(&self.child(segments)))
     }
 
     /// Every object under the prefix, or the object the prefix names.

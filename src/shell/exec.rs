@@ -5,10 +5,10 @@ use std::io::Write;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use futures::TryStreamExt;
 
 use super::command::{self, Command};
 use crate::error::{Error, Result};
+use crate::report::plural;
 use crate::schema;
 use crate::sql::Session;
 use crate::sql::format::{self, Format};
@@ -43,12 +43,7 @@ impl Shell {
     pub fn sql(&mut self, statement: &str) -> Result<()> {
         let session = self.session()?;
         let started = Instant::now();
-        let run = async {
-            let stream = session.execute(statement).await?;
-            let schema = stream.schema();
-            let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(Error::from)?;
-            Ok::<_, Error>((schema, batches))
-        };
+        let run = session.collect(statement);
         let outcome = self.runtime.block_on(async {
             tokio::select! {
                 result = run => Some(result),
@@ -64,7 +59,7 @@ impl Shell {
         if self.timer {
             eprintln!(
                 "{rows} row{} in {:.3} s",
-                if rows == 1 { "" } else { "s" },
+                plural(rows as u64),
                 started.elapsed().as_secs_f64()
             );
         }

@@ -18,10 +18,12 @@ use rustyline::{Config, Editor};
 
 use crate::cli::ShellArgs;
 use crate::error::{Error, Result};
+use crate::report::plural;
 use crate::schema;
+use crate::sql::catalog::Catalog;
 use crate::sql::format::Format;
 use crate::sql::session::TABLE;
-use crate::sql::{Session, SessionOptions, split_statements};
+use crate::sql::{Session, SessionOptions, split_statements, statements};
 use exec::{Flow, Shell};
 use helper::ShellHelper;
 
@@ -29,11 +31,7 @@ const PROMPT: &str = "trailpq> ";
 
 /// Runs `trailpq shell`. Returns the exit code: 0, or 1 when a scripted statement failed.
 pub fn run(args: ShellArgs, runtime: &tokio::runtime::Runtime) -> Result<u8> {
-    let options = SessionOptions {
-        since: args.view.since,
-        until: args.view.until,
-        queries: args.view.queries,
-    };
+    let options = SessionOptions::from(&args.view);
     // Without DATA, the current folder if a convert wrote there.
     let data = args.data.or_else(|| {
         std::path::Path::new("cloudtrail")
@@ -41,7 +39,10 @@ pub fn run(args: ShellArgs, runtime: &tokio::runtime::Runtime) -> Result<u8> {
             .then(|| ".".to_string())
     });
     let session = match &data {
-        Some(data) => Some(runtime.block_on(Session::open(data, &options))?),
+        Some(data) => {
+            let catalog = Catalog::with_dir(options.queries.as_deref())?;
+            Some(runtime.block_on(Session::open(data, &options, catalog))?)
+        }
         None => None,
     };
     let interactive = std::io::stdin().is_terminal();
@@ -71,7 +72,7 @@ fn banner(shell: &Shell, data: Option<&str>) -> String {
     };
     let summary = shell.runtime.block_on(async {
         let sql = format!("SELECT count(*), min(event_time), max(event_time) FROM {TABLE}");
-        let batches = session.collect(&sql).await.ok()?;
+        let (_, batches) = session.collect(&sql).await.ok()?;
         let batch = batches.first()?;
         let cell = |i: usize| arrow::util::display::array_value_to_string(batch.column(i), 0).ok();
         Some((cell(0)?, cell(1)?, cell(2)?))
@@ -80,9 +81,9 @@ fn banner(shell: &Shell, data: Option<&str>) -> String {
     let partitions = match layout {
         Some((files, folders)) => format!(
             "{folders} partition{} ({}) in {files} file{}",
-            if folders == 1 { "" } else { "s" },
+            plural(folders as u64),
             session.dataset.partition_by.join(", "),
-            if files == 1 { "" } else { "s" }
+            plural(files as u64)
         ),
         None => session.dataset.partition_by.join(", "),
     };
@@ -170,11 +171,7 @@ fn handle(shell: &mut Shell, input: &str) -> Flow {
             }
         };
     }
-    let (mut statements, rest) = split_statements(input);
-    if !rest.trim().is_empty() {
-        statements.push(rest.trim().to_string());
-    }
-    for statement in statements {
+    for statement in statements(input) {
         if let Err(e) = shell.sql(&statement) {
             eprintln!("Error: {e}");
             return Flow::Continue;

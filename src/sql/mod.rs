@@ -7,6 +7,15 @@ pub mod session;
 
 pub use session::{Dataset, Session, SessionOptions};
 
+/// Every statement of SQL text, the last one with or without its `;`.
+pub fn statements(text: &str) -> Vec<String> {
+    let (mut statements, rest) = split_statements(text);
+    if !rest.trim().is_empty() {
+        statements.push(rest.trim().to_string());
+    }
+    statements
+}
+
 /// Splits SQL text into statements at `;`, minding quotes and comments. Returns the complete
 /// statements and what is left after the last `;` (an unfinished statement, or blanks).
 pub fn split_statements(text: &str) -> (Vec<String>, String) {

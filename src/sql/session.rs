@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
@@ -215,8 +214,8 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn open(data: &str, options: &SessionOptions) -> Result<Self> {
-        let catalog = Catalog::with_dir(options.queries.as_deref())?;
+    /// Opens DATA; `catalog` is the canned queries (see [`Catalog::with_dir`]).
+    pub async fn open(data: &str, options: &SessionOptions, catalog: Catalog) -> Result<Self> {
         let dataset = Dataset::open(data).await?;
         let ctx = dataset.context(options).await?;
         Ok(Session {
@@ -226,14 +225,11 @@ impl Session {
         })
     }
 
-    /// Plans and starts one statement.
-    pub async fn execute(&self, sql: &str) -> Result<SendableRecordBatchStream> {
-        Ok(self.ctx.sql(sql).await?.execute_stream().await?)
-    }
-
-    /// Runs one statement to the end.
-    pub async fn collect(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        Ok(self.ctx.sql(sql).await?.collect().await?)
+    /// Runs one statement to the end: the schema of its result, and its rows.
+    pub async fn collect(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let stream = self.ctx.sql(sql).await?.execute_stream().await?;
+        let schema = stream.schema();
+        Ok((schema, stream.try_collect().await?))
     }
 }
 
