@@ -2,23 +2,6 @@
 
 use crate::common::*;
 
-#[track_caller]
-fn one_line_error(run: Run, code: i32, needle: &str) {
-    let run = run.expect(code);
-    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
-    assert!(run.stderr.starts_with("trailpq: "), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(needle),
-        "{:?} lacks {needle:?}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
-        "{}",
-        run.stderr
-    );
-}
-
 #[test]
 fn usage_mistakes_exit_2_with_one_line() {
     one_line_error(trailpq(&[]), 2, "--help");
@@ -186,14 +169,8 @@ fn schema_lists_every_column_and_the_readme_shows_the_same() {
     let markdown = trailpq(&["schema", "--format", "markdown"])
         .expect(0)
         .stdout;
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let start = readme
-        .find("<!-- columns:start -->\n")
-        .expect("README has the column table markers")
-        + 23;
-    let end = readme.find("<!-- columns:end -->").unwrap();
     assert_eq!(
-        &readme[start..end],
+        readme_section("columns"),
         markdown,
         "README's column table is stale: paste `trailpq schema --format markdown`"
     );

@@ -207,15 +207,7 @@ fn all_three_partition_columns_keep_odd_values_inside_dest() {
         "--partition-by",
         "event_date",
     ]);
-    let again = again.expect(2);
-    assert!(
-        again
-            .stderr
-            .contains("partitioned by account_id,region,event_date"),
-        "{}",
-        again.stderr
-    );
-    assert_eq!(again.stderr.lines().count(), 1, "{}", again.stderr);
+    one_line_error(again, 2, "partitioned by account_id,region,event_date");
 }
 
 #[test]

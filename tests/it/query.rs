@@ -8,15 +8,6 @@ fn fixture() -> PathBuf {
     repo().join("tests/data/queries")
 }
 
-/// Converts the canned-query fixture once per test.
-fn lake(dir: &Path) -> PathBuf {
-    let dest = dir.join("lake");
-    convert(&[&fixture().join("connect-chime.ndjson")], &dest, &["-q"])
-        .0
-        .expect(0);
-    dest
-}
-
 fn query(lake: &Path, args: &[&str]) -> Run {
     let mut all = vec!["query", path_str(lake)];
     all.extend(args);
@@ -25,8 +16,7 @@ fn query(lake: &Path, args: &[&str]) -> Run {
 
 #[test]
 fn every_canned_query_returns_exactly_the_expected_rows() {
-    let out = tempdir();
-    let lake = lake(out.path());
+    let lake = queries_lake();
     let mut checked = 0;
     for entry in std::fs::read_dir(repo().join("queries")).unwrap() {
         let name = entry
@@ -40,7 +30,7 @@ fn every_canned_query_returns_exactly_the_expected_rows() {
         if name == "principal-timeline" {
             args.extend(["--param", "principal=alice"]);
         }
-        let got = query(&lake, &args).expect(0).stdout;
+        let got = query(lake, &args).expect(0).stdout;
         let expected = std::fs::read_to_string(fixture().join(format!("expected/{name}.csv")))
             .unwrap_or_else(|_| panic!("tests/data/queries/expected/{name}.csv is missing"));
         assert_eq!(got, expected, "{name}");
@@ -51,9 +41,8 @@ fn every_canned_query_returns_exactly_the_expected_rows() {
 
 #[test]
 fn parameters_narrow_the_answer() {
-    let out = tempdir();
-    let lake = lake(out.path());
-    let rows = |args: &[&str]| query(&lake, args).expect(0).stdout.lines().count() - 1;
+    let lake = queries_lake();
+    let rows = |args: &[&str]| query(lake, args).expect(0).stdout.lines().count() - 1;
     assert_eq!(
         rows(&[
             "--name",
@@ -115,8 +104,7 @@ fn parameters_narrow_the_answer() {
 
 #[test]
 fn since_and_until_restrict_the_days_scanned() {
-    let out = tempdir();
-    let lake = lake(out.path());
+    let lake = queries_lake();
     let count = |args: &[&str]| {
         let mut all = vec![
             "--sql",
@@ -125,7 +113,7 @@ fn since_and_until_restrict_the_days_scanned() {
             "csv",
         ];
         all.extend(args);
-        query(&lake, &all).expect(0).stdout
+        query(lake, &all).expect(0).stdout
     };
     assert_eq!(count(&[]), "n\n41\n");
     assert_eq!(count(&["--since", "2024-06-04"]), "n\n1\n");
@@ -133,7 +121,7 @@ fn since_and_until_restrict_the_days_scanned() {
     assert_eq!(count(&["--since", "2024-06-05"]), "n\n0\n");
     let mut relative = command(&[
         "query",
-        path_str(&lake),
+        path_str(lake),
         "--since",
         "1d",
         "--sql",
@@ -145,7 +133,7 @@ fn since_and_until_restrict_the_days_scanned() {
     assert_eq!(run_command(relative).expect(0).stdout, "n\n1\n");
     // The filter prunes partitions: only the asked-for day's files are planned.
     let plan = query(
-        &lake,
+        lake,
         &[
             "--since",
             "2024-06-04",
@@ -165,25 +153,25 @@ fn since_and_until_restrict_the_days_scanned() {
 #[test]
 fn formats_sql_files_and_json_functions() {
     let out = tempdir();
-    let lake = lake(out.path());
-    let json = query(&lake, &["--name", "chime-errors", "--format", "json"])
+    let lake = queries_lake();
+    let json = query(lake, &["--name", "chime-errors", "--format", "json"])
         .expect(0)
         .stdout;
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json[0]["error_code"], "ConflictException");
     assert_eq!(json[1]["last_seen"], "2024-06-03T15:22:00Z");
-    let ndjson = query(&lake, &["--name", "chime-errors", "--format", "ndjson"])
+    let ndjson = query(lake, &["--name", "chime-errors", "--format", "ndjson"])
         .expect(0)
         .stdout;
     assert_eq!(ndjson.lines().count(), 2);
-    let markdown = query(&lake, &["--name", "chime-errors", "--format", "markdown"])
+    let markdown = query(lake, &["--name", "chime-errors", "--format", "markdown"])
         .expect(0)
         .stdout;
     assert!(
         markdown.starts_with("| error_code | event_source |"),
         "{markdown}"
     );
-    let table = query(&lake, &["--name", "chime-errors"]).expect(0).stdout;
+    let table = query(lake, &["--name", "chime-errors"]).expect(0).stdout;
     assert!(
         table.contains("| ConflictException | chime.amazonaws.com | AddDomain     | 1     |"),
         "{table}"
@@ -193,7 +181,7 @@ fn formats_sql_files_and_json_functions() {
     let sql = "SELECT request_parameters ->> 'domainName' AS domain, json_get_str(request_parameters, 'accountId') AS account \
                FROM cloudtrail WHERE event_name = 'AddDomain'";
     assert_eq!(
-        query(&lake, &["--sql", sql, "--format", "csv"])
+        query(lake, &["--sql", sql, "--format", "csv"])
             .expect(0)
             .stdout,
         "domain,account\nexample.com,ca-1\n"
@@ -204,7 +192,7 @@ fn formats_sql_files_and_json_functions() {
     std::fs::write(&file, "-- name: by-event\n-- param: name | an API\nSELECT count(*) AS n FROM cloudtrail WHERE event_name = {{name}};\n").unwrap();
     let results = out.path().join("n.csv");
     query(
-        &lake,
+        lake,
         &[
             "--file",
             path_str(&file),
@@ -220,7 +208,7 @@ fn formats_sql_files_and_json_functions() {
     assert_eq!(std::fs::read_to_string(&results).unwrap(), "n\n3\n");
     // Several statements run in turn.
     let two = query(
-        &lake,
+        lake,
         &["--sql", "SELECT 1 AS a; SELECT 2 AS b", "--format", "csv"],
     )
     .expect(0)
@@ -233,14 +221,8 @@ fn the_readme_lists_the_catalogue() {
     let markdown = trailpq(&["query", "--list", "--format", "markdown"])
         .expect(0)
         .stdout;
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let start = readme
-        .find("<!-- queries:start -->\n")
-        .expect("README has the catalogue markers")
-        + 23;
-    let end = readme.find("<!-- queries:end -->").unwrap();
     assert_eq!(
-        &readme[start..end],
+        readme_section("queries"),
         markdown,
         "README's catalogue is stale: paste `trailpq query --list --format markdown`"
     );
@@ -256,7 +238,7 @@ fn the_catalogue_lists_and_grows_with_your_own_queries() {
     assert!(list.contains("principal (required)"), "{list}");
 
     let out = tempdir();
-    let lake = lake(out.path());
+    let lake = queries_lake();
     let mine = out.path().join("mine");
     std::fs::create_dir_all(&mine).unwrap();
     std::fs::write(mine.join("sign-ins-by-ip.sql"), "-- name: sign-ins-by-ip\n-- description: mine\nSELECT source_ip_address, count(*) AS n FROM cloudtrail WHERE event_name = 'GetFederationToken' GROUP BY 1 ORDER BY 1\n").unwrap();
@@ -272,7 +254,7 @@ fn the_catalogue_lists_and_grows_with_your_own_queries() {
     .stdout;
     assert!(listed.contains("sign-ins-by-ip,mine,"), "{listed}");
     let rows = query(
-        &lake,
+        lake,
         &[
             "--queries",
             path_str(&mine),
@@ -298,59 +280,48 @@ fn the_catalogue_lists_and_grows_with_your_own_queries() {
     );
 }
 
-#[track_caller]
-fn one_line(run: Run, code: i32, needle: &str) {
-    let run = run.expect(code);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(needle),
-        "{:?} lacks {needle:?}",
-        run.stderr
-    );
-}
-
 #[test]
 fn mistakes_are_one_clear_line() {
     let out = tempdir();
-    let lake = lake(out.path());
-    one_line(query(&lake, &["--sql", "SELEC 1"]), 1, "SELEC");
-    one_line(
-        query(&lake, &["--sql", "SELECT nope FROM cloudtrail"]),
+    let lake = queries_lake();
+    one_line_error(query(lake, &["--sql", "SELEC 1"]), 1, "SELEC");
+    one_line_error(
+        query(lake, &["--sql", "SELECT nope FROM cloudtrail"]),
         1,
         "nope",
     );
-    one_line(
-        query(&lake, &["--name", "no-such-query"]),
+    one_line_error(
+        query(lake, &["--name", "no-such-query"]),
         2,
         "no canned query named 'no-such-query'",
     );
-    one_line(
-        query(&lake, &["--name", "principal-timeline"]),
+    one_line_error(
+        query(lake, &["--name", "principal-timeline"]),
         2,
         "needs principal=VALUE",
     );
-    one_line(
-        query(&lake, &["--name", "chime-errors", "--param", "x=1"]),
+    one_line_error(
+        query(lake, &["--name", "chime-errors", "--param", "x=1"]),
         2,
         "takes no parameters",
     );
-    one_line(
-        query(&lake, &["--sql", "SELECT 1", "--param", "x=1"]),
+    one_line_error(
+        query(lake, &["--sql", "SELECT 1", "--param", "x=1"]),
         2,
         "use it with --name or --file",
     );
-    one_line(
-        query(&lake, &["--name", "chime-errors", "--param", "novalue"]),
+    one_line_error(
+        query(lake, &["--name", "chime-errors", "--param", "novalue"]),
         2,
         "is not key=value",
     );
-    one_line(query(&lake, &[]), 2, "--sql");
-    one_line(
-        query(&lake, &["--sql", "SELECT 1", "--since", "last tuesday"]),
+    one_line_error(query(lake, &[]), 2, "--sql");
+    one_line_error(
+        query(lake, &["--sql", "SELECT 1", "--since", "last tuesday"]),
         2,
         "is not a day",
     );
-    one_line(
+    one_line_error(
         trailpq(&[
             "query",
             path_str(&out.path().join("missing")),
@@ -360,5 +331,5 @@ fn mistakes_are_one_clear_line() {
         1,
         "holds no converted CloudTrail data",
     );
-    one_line(trailpq(&["query", "--sql", "SELECT 1"]), 2, "<DATA>");
+    one_line_error(trailpq(&["query", "--sql", "SELECT 1"]), 2, "<DATA>");
 }

@@ -145,13 +145,7 @@ fn object_store_failures_are_one_clear_line() {
         &["convert", "s3://logs/AWSLogs/", "--out", path_str(&dest)],
         &s3.env_with_secret("wrong"),
     );
-    let wrong = wrong.expect(1);
-    assert_eq!(wrong.stderr.lines().count(), 1, "{}", wrong.stderr);
-    assert!(
-        wrong.stderr.contains("s3://logs/AWSLogs/"),
-        "{}",
-        wrong.stderr
-    );
+    let wrong = one_line_error(wrong, 1, "s3://logs/AWSLogs/");
     assert!(
         wrong.stderr.contains("AWS_SECRET_ACCESS_KEY"),
         "the message says what to check: {}",
@@ -166,20 +160,12 @@ fn object_store_failures_are_one_clear_line() {
             path_str(&dest),
         ],
         &s3.env(),
-    )
-    .expect(1);
-    assert!(
-        missing
-            .stderr
-            .contains("'s3://logs/NoSuchPrefix/' does not exist"),
-        "{}",
-        missing.stderr
     );
+    one_line_error(missing, 1, "'s3://logs/NoSuchPrefix/' does not exist");
 
     let no_bucket = trailpq_env(
         &["convert", "s3://nobucket/x/", "--out", path_str(&dest)],
         &s3.env(),
-    )
-    .expect(1);
-    assert_eq!(no_bucket.stderr.lines().count(), 1, "{}", no_bucket.stderr);
+    );
+    one_line_error(no_bucket, 1, "s3://nobucket/x/");
 }

@@ -1,22 +1,10 @@
 //! `trailpq shell`: scripted through a pipe, and interactive through a real pseudo-terminal.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use crate::common::*;
-
-fn lake(dir: &Path) -> PathBuf {
-    let dest = dir.join("lake");
-    convert(
-        &[&repo().join("tests/data/queries/connect-chime.ndjson")],
-        &dest,
-        &["-q"],
-    )
-    .0
-    .expect(0);
-    dest
-}
 
 /// Runs the shell with `input` on a pipe.
 fn scripted(lake: &Path, input: &str) -> Run {
@@ -31,22 +19,16 @@ fn scripted(lake: &Path, input: &str) -> Run {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    child.wait_with_output().unwrap().into()
 }
 
 #[test]
 fn the_shell_reads_statements_and_commands_from_a_pipe() {
-    let out = tempdir();
-    let lake = lake(out.path());
+    let lake = queries_lake();
     let script = "SELECT event_name, count(*) AS n\n  FROM cloudtrail\n  WHERE event_source = 'chime.amazonaws.com'\n  GROUP BY event_name ORDER BY n DESC, event_name LIMIT 2;\n\
                   .mode csv\n.run chime-errors\n.run principal-timeline principal=ConnectAdmin\n\
                   SELECT nope FROM cloudtrail;\n.frobnicate\n.tables\n.mode json\nSELECT 1 AS one;\n";
-    let run = scripted(&lake, script).expect(1);
+    let run = scripted(lake, script).expect(1);
     // A table, then CSV of a canned query, then a parameterised one.
     assert!(run.stdout.contains("| event_name    | n |\n+---------------+---+\n| AddDomain     | 1 |\n| CreateAccount | 1 |"), "{}", run.stdout);
     assert!(run.stdout.contains("ConflictException,chime.amazonaws.com,AddDomain,1,1,2024-06-03T15:10:00Z,2024-06-03T15:10:00Z\n"), "{}", run.stdout);
@@ -75,13 +57,13 @@ fn the_shell_reads_statements_and_commands_from_a_pipe() {
 #[test]
 fn output_files_and_row_limits() {
     let out = tempdir();
-    let lake = lake(out.path());
+    let lake = queries_lake();
     let saved = out.path().join("errors.csv");
     let script = format!(
         ".mode csv\n.output {}\n.run chime-errors\n.output\nSELECT 'back on screen' AS s;\n.mode table\n.maxrows 1\n.run chime-errors\n",
         saved.display()
     );
-    let run = scripted(&lake, &script).expect(0);
+    let run = scripted(lake, &script).expect(0);
     let file = std::fs::read_to_string(&saved).unwrap();
     assert!(
         file.starts_with("error_code,event_source,event_name") && file.lines().count() == 3,
@@ -104,9 +86,8 @@ fn output_files_and_row_limits() {
 
 #[test]
 fn a_clean_script_exits_0_and_schema_describes_columns() {
-    let out = tempdir();
-    let lake = lake(out.path());
-    let run = scripted(&lake, ".schema\n.queries\n").expect(0);
+    let lake = queries_lake();
+    let run = scripted(lake, ".schema\n.queries\n").expect(0);
     assert!(
         run.stdout
             .lines()
@@ -153,9 +134,9 @@ mod pty {
     #[test]
     fn an_interactive_session() {
         let out = tempdir();
-        let lake = lake(out.path());
+        let lake = queries_lake();
         let history = out.path().join("history");
-        let mut shell = spawn(&lake, &history);
+        let mut shell = spawn(lake, &history);
 
         // The banner says what is loaded and how to get help.
         shell
@@ -219,8 +200,8 @@ mod pty {
     #[test]
     fn ctrl_d_leaves() {
         let out = tempdir();
-        let lake = lake(out.path());
-        let mut shell = spawn(&lake, &out.path().join("history"));
+        let lake = queries_lake();
+        let mut shell = spawn(lake, &out.path().join("history"));
         prompt(&mut shell);
         shell.send_control('d').unwrap();
         shell.exp_eof().unwrap();

@@ -1,13 +1,12 @@
 //! The test harness: running the real binary, scratch folders, a real S3 server on loopback,
 //! real engines, and an independent reading of CloudTrail files to compare against.
 
-#![allow(dead_code)]
-
 pub mod reference;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 pub use tempfile::TempDir;
 
@@ -77,16 +76,21 @@ pub fn command(args: &[&str]) -> Command {
     cmd
 }
 
-pub fn run_command(mut cmd: Command) -> Run {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .expect("the trailpq binary runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
+}
+
+pub fn run_command(mut cmd: Command) -> Run {
+    cmd.stdin(Stdio::null())
+        .output()
+        .expect("the trailpq binary runs")
+        .into()
 }
 
 /// Runs `trailpq ARGS`.
@@ -121,6 +125,24 @@ pub fn convert(sources: &[&Path], dest: &Path, extra: &[&str]) -> (Run, serde_js
     (run, report)
 }
 
+/// The canned-query fixture (tests/data/queries), converted once and shared by the query and
+/// shell tests, which only read it.
+pub fn queries_lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| {
+        let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("queries-lake");
+        let _ = std::fs::remove_dir_all(&dest);
+        convert(
+            &[&repo().join("tests/data/queries/connect-chime.ndjson")],
+            &dest,
+            &["-q"],
+        )
+        .0
+        .expect(0);
+        dest
+    })
+}
+
 /// Exports all records of `data` as parsed JSON values.
 pub fn export(data: &Path, predicate: Option<&str>) -> Vec<serde_json::Value> {
     let mut args = vec!["export", path_str(data)];
@@ -135,6 +157,41 @@ pub fn export(data: &Path, predicate: Option<&str>) -> Vec<serde_json::Value> {
                 .unwrap_or_else(|e| panic!("export wrote invalid JSON ({e}): {line}"))
         })
         .collect()
+}
+
+/// Checks that a run failed with `code` and one line on stderr, `trailpq: …` naming `needle`,
+/// with no panic. Returns the run for further checks.
+#[track_caller]
+pub fn one_line_error(run: Run, code: i32, needle: &str) -> Run {
+    let run = run.expect(code);
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    assert!(run.stderr.starts_with("trailpq: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(needle),
+        "{:?} lacks {needle:?}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
+        "{}",
+        run.stderr
+    );
+    run
+}
+
+/// The README's text between `<!-- NAME:start -->` and `<!-- NAME:end -->`, both on lines of
+/// their own.
+pub fn readme_section(name: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start_marker = format!("<!-- {name}:start -->\n");
+    let start = readme
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("README has no {start_marker:?}"))
+        + start_marker.len();
+    let end = readme
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap_or_else(|| panic!("README has no <!-- {name}:end -->"));
+    readme[start..end].to_string()
 }
 
 /// Checks the report's counts add up.
