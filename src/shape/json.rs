@@ -120,6 +120,11 @@ pub fn write_str(out: &mut impl fmt::Write, s: &str) {
     }
 }
 
+/// Whether a byte is JSON's insignificant whitespace.
+pub fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Removes insignificant whitespace from JSON text; everything else is kept byte for byte.
 pub fn minify(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
@@ -137,7 +142,7 @@ pub fn minify(text: &str) -> Cow<'_, str> {
             }
         } else if b == b'"' {
             in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+        } else if is_ws(b) {
             first_ws = Some(i);
             break;
         }
@@ -160,7 +165,7 @@ pub fn minify(text: &str) -> Cow<'_, str> {
         } else if b == b'"' {
             in_string = true;
             out.push(b);
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+        } else if !is_ws(b) {
             out.push(b);
         }
     }

@@ -169,7 +169,7 @@ where
         let chunk = &buf[..n];
         if first_chunk {
             first_chunk = false;
-            match chunk.iter().find(|b| !b" \t\r\n".contains(b)) {
+            match chunk.iter().find(|&&b| !json::is_ws(b)) {
                 Some(b'{' | b'[') => {}
                 Some(0xEF) => {} // a byte-order mark; the scanner checks what follows
                 Some(&other) => return Ok(not_a_log(name, NotLog::NotJson(other)).map(|v| (v, 0))?),

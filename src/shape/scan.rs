@@ -10,6 +10,8 @@
 
 use std::ops::ControlFlow;
 
+use super::json::is_ws;
+
 /// What items are elements of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -140,10 +142,6 @@ pub struct Scanner {
 const RECORDS: &[u8] = b"Records";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 const EVENTS: &[u8] = b"Events";
-
-fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
-}
 
 impl Scanner {
     pub fn new(limits: Limits) -> Self {
