@@ -151,29 +151,29 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     Ok(report.exit_code())
 }
 
+/// Where `--out` sends results: the file, or stdout; with what to say when writing fails.
+fn output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, String)> {
+    Ok(match path {
+        Some(path) => {
+            let cannot = format!("cannot write {}", path.display());
+            let file = std::fs::File::create(path).map_err(|e| Error::io(cannot.clone(), e))?;
+            (Box::new(std::io::BufWriter::new(file)), cannot)
+        }
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            "cannot write to stdout".into(),
+        ),
+    })
+}
+
 fn run_export(args: ExportArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
-    let count = match &args.out {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-            let mut out = std::io::BufWriter::new(file);
-            runtime.block_on(crate::export::run(
-                &args.data,
-                args.predicate.as_deref(),
-                &mut out,
-            ))?
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            runtime.block_on(crate::export::run(
-                &args.data,
-                args.predicate.as_deref(),
-                &mut out,
-            ))?
-        }
-    };
+    let (mut out, _) = output(args.out.as_deref())?;
+    let count = runtime.block_on(crate::export::run(
+        &args.data,
+        args.predicate.as_deref(),
+        &mut out,
+    ))?;
     if let Some(path) = &args.out {
         eprintln!("trailpq: exported {count} records to {}", path.display());
     }
@@ -182,28 +182,10 @@ fn run_export(args: ExportArgs) -> Result<u8> {
 
 fn run_query(args: QueryArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
-    let result = match &args.out {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-            let mut out = std::io::BufWriter::new(file);
-            runtime
-                .block_on(crate::query::run(&args, &mut out))
-                .and_then(|()| {
-                    out.flush()
-                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
-                })
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            runtime
-                .block_on(crate::query::run(&args, &mut out))
-                .and_then(|()| {
-                    out.flush()
-                        .map_err(|e| Error::io("cannot write to stdout", e))
-                })
-        }
-    };
+    let (mut out, cannot) = output(args.out.as_deref())?;
+    let result = runtime
+        .block_on(crate::query::run(&args, &mut out))
+        .and_then(|()| out.flush().map_err(|e| Error::io(cannot, e)));
     match result {
         // The reader went away (`| head`): not an error.
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
