@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
+use arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use clap::ValueEnum;
 
@@ -111,22 +112,10 @@ fn write_rows(
             }
         }
         Format::Json => {
-            let mut writer = arrow::json::ArrayWriter::new(&mut *out);
-            batches
-                .iter()
-                .try_for_each(|b| writer.write(b))
-                .and_then(|()| writer.finish())
-                .map_err(io)?;
+            json::<JsonArray>(batches, out)?;
             out.write_all(b"\n")?;
         }
-        Format::Ndjson => {
-            let mut writer = arrow::json::LineDelimitedWriter::new(&mut *out);
-            batches
-                .iter()
-                .try_for_each(|b| writer.write(b))
-                .and_then(|()| writer.finish())
-                .map_err(io)?;
-        }
+        Format::Ndjson => json::<LineDelimited>(batches, out)?,
         Format::Markdown => markdown(schema, batches, out)?,
     }
     Ok(())
@@ -162,6 +151,16 @@ fn nested_as_text(batch: &RecordBatch) -> std::io::Result<RecordBatch> {
 }
 
 /// Arrow's errors as I/O errors, keeping the kind of those that were I/O errors (a closed pipe).
+/// Writes `batches` as a JSON array or as lines of JSON.
+fn json<F: JsonFormat>(batches: &[RecordBatch], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut writer = arrow::json::Writer::<_, F>::new(out);
+    batches
+        .iter()
+        .try_for_each(|b| writer.write(b))
+        .and_then(|()| writer.finish())
+        .map_err(io)
+}
+
 fn io(e: ArrowError) -> std::io::Error {
     match e {
         ArrowError::IoError(_, source) => source,
