@@ -8,7 +8,9 @@ use crate::writer::partition::PartitionSpec;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 all converted; 3 finished, but something was quarantined (see the report);
-2 usage error; 1 could not run (unreadable SOURCE, unwritable DEST, …).
+4 finished, but the store would not give some files (the next run reads them again);
+2 usage error; 1 could not run or failed (unreadable SOURCE, unwritable DEST, DEST in use, …);
+checkpoints committed before a failure stay committed.
 
 Object stores: credentials, region and endpoint come from the environment
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL,
@@ -67,9 +69,24 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 
-    /// Print nothing but errors (no progress bar, no summary)
+    /// Print nothing but errors and warnings (no progress bar, no summary)
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Commit what is done so far after this much time or input, whichever comes first:
+    /// durations (30s, 10m, 1h) and sizes of input read (500MB, 1GiB), comma-separated. A crash
+    /// or failure loses at most the checkpoint in flight
+    #[arg(long, value_name = "EVERY", default_value = "10m,1GiB", value_parser = parse_checkpoint)]
+    pub checkpoint: crate::convert::CheckpointEvery,
+
+    /// If another convert holds DEST, wait up to this long for it (e.g. 30s, 10m, 2h) instead of
+    /// failing; a lease its holder stopped renewing is taken over once it expires
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+
+    /// Length of the lease on an object-store DEST, in seconds (it is renewed while the run lasts)
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
+    pub lease_seconds: f64,
 
     /// Largest record accepted, in bytes (CloudTrail caps events at 256 KB)
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, hide = true)]
@@ -94,6 +111,15 @@ pub struct ConvertArgs {
 
 fn parse_partition_spec(s: &str) -> Result<PartitionSpec, String> {
     s.parse()
+}
+
+fn parse_checkpoint(s: &str) -> Result<crate::convert::CheckpointEvery, String> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|_| format!("'{s}' is not a duration: write 30s, 10m or 2h"))
 }
 
 #[derive(Debug, Args)]

@@ -135,20 +135,32 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     };
     options.hold_bytes = args.hold_mib << 20;
     options.progress = !args.quiet;
+    options.checkpoint = args.checkpoint;
+    options.lease.wait = args.wait;
+    options.lease.ttl = std::time::Duration::from_secs_f64(args.lease_seconds.clamp(0.5, 86_400.0));
+    options.lease.say = match args.quiet {
+        true => |_| {},
+        false => |line| eprintln!("trailpq: {line}"),
+    };
+    options.warn = |line| eprintln!("trailpq: warning: {line}");
     // Check that the report can be written before doing the work.
+    let write_report = |report: &crate::report::Report| {
+        args.report.as_ref().map_or(Ok(()), |path| {
+            std::fs::write(path, report.to_json() + "\n")
+                .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))
+        })
+    };
     if let Some(path) = &args.report {
         std::fs::write(path, b"")
             .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))?;
     }
-    let report = runtime(threads)?.block_on(convert::run(options))?;
-    if let Some(path) = &args.report {
-        std::fs::write(path, report.to_json() + "\n")
-            .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))?;
-    }
-    if !args.quiet {
+    let (report, result) = runtime(threads)?.block_on(convert::run(options));
+    // The report is written on every exit, with `error` when the run failed.
+    write_report(&report)?;
+    if !args.quiet && (result.is_ok() || report.files_read > 0) {
         eprint!("{}", report.summary());
     }
-    Ok(report.exit_code())
+    result.map(|()| report.exit_code())
 }
 
 /// Where `--out` sends results: the file, or stdout; with what to say when writing fails.

@@ -5,12 +5,18 @@
 //! pool. A file's rows reach the writer only once the whole file has been read without a
 //! problem, so a broken file never contributes rows. Files too large to hold are read twice:
 //! first to check them, then to stream their rows.
+//!
+//! The run commits in checkpoints (every `--checkpoint` of time or input): the writer's files of
+//! the files done so far are committed with those files' sources, so a crash, kill or fatal error
+//! loses at most the checkpoint in flight. A checkpoint waits until no large file is half
+//! streamed, so each source's rows are committed together.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::ops::ControlFlow;
+use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use futures::StreamExt;
@@ -22,8 +28,12 @@ use crate::flatten::{BatchBuilder, Provenance, RecordError};
 use crate::progress::{CountingReader, Progress};
 use crate::report::{Output, Report};
 use crate::shape::{self, Item, Limits, Quarantine, Verdict};
+use crate::sources::{self, Kind, TrailKey};
 use crate::store::{Location, describe};
-use crate::writer::commit::{self, Dest, RunRecord, SourceEntry, TableMeta};
+use crate::table::commit::Checkpoint;
+use crate::table::lease::LeaseOptions;
+use crate::table::state::{self, ScopeState, SourceEntry};
+use crate::table::{Dest, LAYOUT_VERSION, MAIN_LEASE, OpenOptions, TableMeta};
 use crate::writer::partition::PartitionSpec;
 use crate::writer::{PartitionWriter, WriterConfig};
 
@@ -39,6 +49,12 @@ pub struct ConvertOptions {
     /// read twice. Measured in JSON bytes.
     pub hold_bytes: usize,
     pub progress: bool,
+    /// When to commit what is done so far.
+    pub checkpoint: CheckpointEvery,
+    /// The lease on DEST: its length, and how long to wait for a busy one.
+    pub lease: LeaseOptions,
+    /// Shows a warning as soon as it is known (it is also in the report).
+    pub warn: fn(&str),
 }
 
 impl ConvertOptions {
@@ -52,8 +68,73 @@ impl ConvertOptions {
             writer: WriterConfig::default(),
             hold_bytes: 64 << 20,
             progress: true,
+            checkpoint: CheckpointEvery::default(),
+            lease: LeaseOptions::new(MAIN_LEASE),
+            warn: |_| {},
         }
     }
+}
+
+/// When a run commits what it has done so far: after this much time or this many bytes of
+/// input, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointEvery {
+    pub time: Option<Duration>,
+    pub bytes: Option<u64>,
+}
+
+impl Default for CheckpointEvery {
+    fn default() -> Self {
+        CheckpointEvery {
+            time: Some(Duration::from_secs(10 * 60)),
+            bytes: Some(1 << 30),
+        }
+    }
+}
+
+impl FromStr for CheckpointEvery {
+    type Err = String;
+
+    /// `10m`, `1GiB`, `30s,500MB`: durations (s, m, h) and sizes (B, KB, MB, GB, KiB, MiB, GiB).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut every = CheckpointEvery {
+            time: None,
+            bytes: None,
+        };
+        for part in text.split(',').map(str::trim) {
+            if let Some(bytes) = parse_size(part) {
+                every.bytes = Some(bytes.max(1));
+            } else if let Ok(time) = humantime::parse_duration(part) {
+                every.time = Some(time);
+            } else {
+                return Err(format!(
+                    "'{part}' is neither a duration (30s, 10m, 1h) nor a size (500MB, 1GiB)"
+                ));
+            }
+        }
+        Ok(every)
+    }
+}
+
+/// `500MB`, `1GiB`, `4096B`, `2 kb`: a number of bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return None,
+    };
+    Some((number * factor as f64) as u64)
 }
 
 pub fn default_threads() -> usize {
@@ -76,6 +157,8 @@ struct SourceFile {
     meta: ObjectMeta,
     /// File path or URL, as recorded in `source_key`.
     key: String,
+    /// Where its conversion is recorded ([`sources::scope`]).
+    scope: String,
 }
 
 impl SourceFile {
@@ -102,25 +185,26 @@ enum Outcome {
     },
     Skipped(String),
     Quarantined(String),
+    /// The store would not give the file: not converted, read again next run.
+    Unreadable(String),
 }
 
 /// Messages from converters to the run loop.
 enum Msg {
-    /// Rows of a file being streamed (too large to hold).
-    Rows(String, RecordBatch),
+    /// Rows of a file being streamed (too large to hold): its key, the partition, the rows.
+    Rows(Arc<str>, String, RecordBatch),
     /// A file is done.
     Done(SourceFile, Outcome, u64),
     /// The run cannot go on.
     Fatal(Error),
 }
 
-/// Runs `convert`. Returns the report; an `Err` means the run could not be done at all.
-pub async fn run(options: ConvertOptions) -> Result<Report> {
+/// Runs `convert`. The report is returned in every case; with an `Err` when the run failed (what
+/// it committed before stays committed, and the report says so).
+pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
     let started = Instant::now();
-    let run_id = new_run_id();
-    let dest_loc = Location::parse(&options.dest)?;
     let mut report = Report {
-        run_id: run_id.clone(),
+        run_id: new_run_id(),
         trailpq_version: env!("CARGO_PKG_VERSION").into(),
         sources: options.sources.clone(),
         dest: options.dest.clone(),
@@ -132,7 +216,17 @@ pub async fn run(options: ConvertOptions) -> Result<Report> {
             .collect(),
         ..Report::default()
     };
+    let result = open_and_convert(&mut report, &options).await;
+    if let Err(e) = &result {
+        report.error = Some(e.to_string());
+    }
+    report.sort();
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    (report, result)
+}
 
+async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Result<()> {
+    let dest_loc = Location::parse(&options.dest)?;
     // Sources first: an unreadable SOURCE stops the run before DEST is touched.
     let mut files = Vec::new();
     for given in &options.sources {
@@ -142,23 +236,27 @@ pub async fn run(options: ConvertOptions) -> Result<Report> {
             files.push(SourceFile {
                 loc: loc.clone(),
                 meta,
+                scope: sources::scope(&key),
                 key,
             });
         }
     }
 
-    let (dest, notes) = Dest::open(dest_loc, run_id).await?;
-    let dest = Arc::new(dest);
-    report.notes = notes;
-    let result = convert(&mut report, &dest, files, &options, commit::now()).await;
-    if result.is_err() {
-        dest.discard().await;
+    let open = OpenOptions {
+        run_id: report.run_id.clone(),
+        lease: options.lease.clone(),
+    };
+    let (dest, opened) = Dest::open(dest_loc, open).await?;
+    for warning in &opened.warnings {
+        (options.warn)(warning);
     }
+    report.notes = opened.notes;
+    report.warnings = opened.warnings;
+    report.sources_forgotten = opened.sources_forgotten;
+    let dest = Arc::new(dest);
+    let result = convert(report, &dest, files, options).await;
     dest.release().await;
-    result?;
-    report.sort();
-    report.elapsed_seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    result
 }
 
 async fn convert(
@@ -166,15 +264,14 @@ async fn convert(
     dest: &Arc<Dest>,
     files: Vec<SourceFile>,
     options: &ConvertOptions,
-    started: String,
 ) -> Result<()> {
     let spec = &options.partition_by;
     let meta = TableMeta {
         partition_by: report.partition_by.clone(),
         schema_version: crate::schema::SCHEMA_VERSION.into(),
+        layout: LAYOUT_VERSION,
     };
-    let existing = dest.table_meta().await?;
-    if let Some(existing) = &existing
+    if let Some(existing) = dest.table_meta()
         && existing.partition_by != meta.partition_by
     {
         return Err(Error::Usage(format!(
@@ -184,7 +281,7 @@ async fn convert(
         )));
     }
 
-    let todo = plan(report, files, dest, &dest.converted_sources().await?);
+    let (todo, known) = plan(report, files, dest, options.warn).await?;
     let threads = options.threads.max(1);
     let cpu = Arc::new(Semaphore::new(threads));
     let progress = Progress::new(todo.iter().map(|f| f.meta.size).sum(), options.progress);
@@ -211,67 +308,60 @@ async fn convert(
     });
 
     let mut collector = Collector {
+        writer: Some(PartitionWriter::new(
+            dest.clone(),
+            0,
+            options.writer,
+            cpu.clone(),
+            threads,
+        )),
         report,
-        writer: PartitionWriter::new(dest.clone(), options.writer, cpu, threads),
+        dest: dest.clone(),
+        options,
+        cpu,
+        meta,
+        known,
+        checkpoint: 0,
+        pending: BTreeMap::new(),
+        since: Instant::now(),
+        since_bytes: 0,
+        streaming: HashSet::new(),
         progress: progress.clone(),
-        converted: Vec::new(),
     };
+    let mut result = Ok(());
     while let Some(msg) = rx.recv().await {
-        if let Err(e) = collector.take(msg).await {
-            feeder.abort();
-            progress.finish();
-            return Err(e);
+        result = collector.take(msg).await;
+        if result.is_err() {
+            break;
         }
     }
-    feeder
-        .await
-        .map_err(|e| Error::Failed(format!("a converter stopped: {e}")))?;
-    let Collector {
-        report,
-        writer,
-        converted,
-        ..
-    } = collector;
-    let written = writer.finish().await;
+    if result.is_ok() {
+        result = feeder
+            .await
+            .map_err(|e| Error::Failed(format!("a converter stopped: {e}")));
+    } else {
+        feeder.abort();
+    }
+    if result.is_ok() {
+        result = collector.commit_checkpoint().await;
+    }
     progress.finish();
-    let written = written?;
-
-    if converted.is_empty() && written.is_empty() {
-        return Ok(());
+    if result.is_err() {
+        collector.abandon().await;
     }
-    let record = RunRecord {
-        run_id: dest.run_id.clone(),
-        trailpq_version: env!("CARGO_PKG_VERSION").into(),
-        started,
-        finished: commit::now(),
-        partition_by: meta.partition_by.clone(),
-        records_written: report.records_written,
-        sources: converted,
-        files: Vec::new(),
-    };
-    let rels: Vec<String> = written.iter().map(|f| f.rel.clone()).collect();
-    let new_table = existing.is_none().then_some(&meta);
-    let finals = dest.commit(record, &rels, new_table).await?;
-    for (file, path) in written.iter().zip(finals) {
-        report.output_bytes += file.bytes as u64;
-        report.outputs.push(Output {
-            path: dest.loc.display(&dest.loc.child(&[&path])),
-            rows: file.rows,
-            bytes: file.bytes,
-        });
-    }
-    Ok(())
+    result
 }
 
 /// Decides which files to read: each file once, not the output itself, not digests, and not what
-/// an earlier run converted. Orders them so that one day's deliveries come together, and a day's
+/// an earlier run converted. Reads what is recorded for the scopes of the files listed, and
+/// nothing else. Orders the files so that one day's deliveries come together, and a day's
 /// partition fills up before the next one starts.
-fn plan(
+async fn plan(
     report: &mut Report,
     mut files: Vec<SourceFile>,
     dest: &Dest,
-    converted_before: &HashMap<String, SourceEntry>,
-) -> Vec<SourceFile> {
+    warn: fn(&str),
+) -> Result<(Vec<SourceFile>, HashMap<String, ScopeState>)> {
     let dest_prefix = format!(
         "{}/",
         dest.loc.display(&dest.loc.prefix).trim_end_matches('/')
@@ -279,42 +369,77 @@ fn plan(
     files.sort_by(|a, b| a.key.cmp(&b.key));
     files.dedup_by(|a, b| a.key == b.key);
     report.files_found = files.len() as u64;
-    let mut todo = Vec::new();
+    let mut candidates = Vec::new();
     for file in files {
+        let digest = file.key.contains("/CloudTrail-Digest/")
+            || TrailKey::parse(&file.key).is_some_and(|t| t.kind == Kind::Digest);
         if file.key.starts_with(&dest_prefix) {
             report.skip(&file.key, "part of the destination".into());
-        } else if file.key.contains("/CloudTrail-Digest/") {
+        } else if digest {
             report.skip(&file.key, "CloudTrail digest file".into());
-        } else if converted_before.get(&file.key) == Some(&file.entry()) {
-            report.files_unchanged += 1;
         } else {
-            if converted_before.contains_key(&file.key) {
-                report.notes.push(format!(
-                    "{} changed since an earlier run converted it; its earlier rows remain in the table",
-                    file.key
-                ));
-            }
-            todo.push(file);
+            candidates.push(file);
         }
     }
+    let scopes: BTreeSet<String> = candidates.iter().map(|f| f.scope.clone()).collect();
+    let known = state::load_many(&dest.loc, scopes).await?;
+    for warning in known.values().flat_map(|s| &s.damaged) {
+        (warn)(warning);
+        report.warnings.push(warning.clone());
+    }
+    let mut todo = Vec::new();
+    for file in candidates {
+        let recorded = known
+            .get(&file.scope)
+            .and_then(|s| s.sources.get(&file.key));
+        if recorded == Some(&file.entry()) {
+            report.files_unchanged += 1;
+            continue;
+        }
+        if recorded.is_some() {
+            report.changed(&file.key);
+        }
+        todo.push(file);
+    }
     todo.sort_by_cached_key(|f| (delivery_date(&f.key), f.key.clone()));
-    todo
+    Ok((todo, known))
 }
 
-/// The run loop's side: takes each file's outcome into the report and its rows into the writer.
+/// The run loop's side: takes each file's outcome into the report and its rows into the
+/// writer, and commits checkpoints.
 struct Collector<'r> {
     report: &'r mut Report,
-    writer: PartitionWriter,
+    dest: Arc<Dest>,
+    options: &'r ConvertOptions,
+    cpu: Arc<Semaphore>,
+    meta: TableMeta,
+    /// What is recorded for the scopes of the files listed.
+    known: HashMap<String, ScopeState>,
+    /// The writer of the checkpoint in flight.
+    writer: Option<PartitionWriter>,
+    checkpoint: u32,
+    /// Sources converted in the checkpoint in flight, by scope.
+    pending: BTreeMap<String, Vec<SourceEntry>>,
+    /// When the checkpoint in flight started, and the input bytes read since.
+    since: Instant,
+    since_bytes: u64,
+    /// Large files whose rows are being streamed and which are not done yet.
+    streaming: HashSet<Arc<str>>,
     progress: Progress,
-    converted: Vec<SourceEntry>,
 }
 
 impl Collector<'_> {
     async fn take(&mut self, msg: Msg) -> Result<()> {
+        self.dest.check_lease()?;
         match msg {
-            Msg::Rows(partition, batch) => self.writer.add(partition, batch).await?,
+            Msg::Rows(key, partition, batch) => {
+                self.streaming.insert(key);
+                self.writer().add(partition, batch).await?
+            }
             Msg::Done(file, outcome, bytes_read) => {
+                self.streaming.remove(file.key.as_str());
                 self.report.bytes_read += bytes_read;
+                self.since_bytes += bytes_read;
                 match outcome {
                     Outcome::Converted {
                         parts,
@@ -327,18 +452,83 @@ impl Collector<'_> {
                         for (index, reason) in bad {
                             self.report.quarantine_record(&file.key, index, reason);
                         }
-                        self.converted.push(file.entry());
+                        self.pending
+                            .entry(file.scope.clone())
+                            .or_default()
+                            .push(file.entry());
                         for (partition, batch) in parts {
-                            self.writer.add(partition, batch).await?;
+                            self.writer().add(partition, batch).await?;
                         }
                     }
                     Outcome::Skipped(reason) => self.report.skip(&file.key, reason),
                     Outcome::Quarantined(reason) => self.report.quarantine_file(&file.key, reason),
+                    Outcome::Unreadable(reason) => self.report.unreadable(&file.key, reason),
+                }
+                if self.checkpoint_due() {
+                    self.commit_checkpoint().await?;
                 }
             }
             Msg::Fatal(e) => return Err(e),
         }
         Ok(())
+    }
+
+    fn writer(&mut self) -> &mut PartitionWriter {
+        self.writer.as_mut().expect("a writer between checkpoints")
+    }
+
+    fn checkpoint_due(&self) -> bool {
+        let every = self.options.checkpoint;
+        self.streaming.is_empty()
+            && (every.time.is_some_and(|t| self.since.elapsed() >= t)
+                || every.bytes.is_some_and(|b| self.since_bytes >= b))
+    }
+
+    /// Writes out the checkpoint in flight and commits it with its sources; starts the next.
+    async fn commit_checkpoint(&mut self) -> Result<()> {
+        let writer = self.writer.take().expect("a writer between checkpoints");
+        let written = writer.finish().await?;
+        let number = self.checkpoint;
+        self.checkpoint += 1;
+        self.writer = Some(PartitionWriter::new(
+            self.dest.clone(),
+            self.checkpoint,
+            self.options.writer,
+            self.cpu.clone(),
+            self.options.threads.max(1),
+        ));
+        self.since = Instant::now();
+        self.since_bytes = 0;
+        if self.pending.is_empty() && written.is_empty() {
+            return Ok(());
+        }
+        let checkpoint = Checkpoint {
+            number,
+            files: written.iter().map(|f| f.rel.clone()).collect(),
+            sources: std::mem::take(&mut self.pending),
+            records: self.report.records_uncommitted,
+        };
+        let finals = self
+            .dest
+            .commit(checkpoint, &self.meta, &mut self.known)
+            .await?;
+        let dest = &self.dest.loc;
+        self.report
+            .committed(written.iter().zip(finals).map(|(file, path)| Output {
+                path: dest.display(&dest.child(&[&path])),
+                rows: file.rows,
+                bytes: file.bytes,
+            }));
+        Ok(())
+    }
+
+    /// After a failure: the checkpoint in flight is not committed.
+    async fn abandon(&mut self) {
+        drop(self.writer.take());
+        self.dest.abandon(self.checkpoint).await;
+        if self.checkpoint > 0 {
+            self.dest.abandon(self.checkpoint - 1).await;
+        }
     }
 }
 
@@ -358,7 +548,7 @@ enum Mode {
     /// Held until the file is done (or dropped when it grows past the limit).
     Hold,
     /// Sent to the writer as they come (second pass over a large file).
-    Stream(mpsc::Sender<Msg>),
+    Stream(mpsc::Sender<Msg>, Arc<str>),
 }
 
 /// Result of one pass over a file.
@@ -373,7 +563,8 @@ impl Job {
         let msg = match self.clone().pass(&file, Mode::Hold).await {
             Ok(Pass::Done(outcome, bytes)) => Msg::Done(file, outcome, bytes),
             Ok(Pass::TooLarge(first_bytes)) => {
-                match self.clone().pass(&file, Mode::Stream(tx.clone())).await {
+                let stream = Mode::Stream(tx.clone(), Arc::from(file.key.as_str()));
+                match self.clone().pass(&file, stream).await {
                     Ok(Pass::Done(
                         Outcome::Converted {
                             written,
@@ -392,7 +583,13 @@ impl Job {
                         },
                         first_bytes + bytes,
                     ),
-                    // Rows of this file were already sent: the run cannot finish cleanly.
+                    // Rows of this file were already sent: the checkpoint cannot be committed.
+                    Ok(Pass::Done(Outcome::Unreadable(reason), _)) => {
+                        Msg::Fatal(Error::Failed(format!(
+                            "{} could not be read to the end ({reason}); run convert again",
+                            file.key
+                        )))
+                    }
                     Ok(Pass::Done(Outcome::Quarantined(reason) | Outcome::Skipped(reason), _)) => {
                         Msg::Fatal(Error::Failed(format!(
                             "{} changed while it was read ({reason}); run convert again",
@@ -412,7 +609,7 @@ impl Job {
     async fn pass(self: Arc<Self>, file: &SourceFile, mode: Mode) -> Result<Pass> {
         let input = match self.open(file).await {
             Ok(input) => input,
-            Err(reason) => return Ok(Pass::Done(Outcome::Quarantined(reason), 0)),
+            Err(reason) => return Ok(Pass::Done(Outcome::Unreadable(reason), 0)),
         };
         let permit = self
             .cpu
@@ -472,14 +669,10 @@ impl Job {
 
     /// Reads and converts one file (blocking).
     fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
-        let streaming = matches!(mode, Mode::Stream(_));
+        let streaming = matches!(mode, Mode::Stream(..));
         // The second pass over a large file does not move the progress bar again.
         let progress = (!streaming).then(|| self.progress.clone());
-        let mut reader = CountingReader {
-            inner: input.reader(),
-            progress,
-            count: 0,
-        };
+        let mut reader = CountingReader::new(input.reader(), progress);
         let mut builder = BatchBuilder::new();
         let mut parts: Vec<(String, RecordBatch)> = Vec::new();
         let mut held = 0usize;
@@ -552,6 +745,8 @@ impl Job {
                 }
             }
             Ok((Verdict::Skip(reason), _)) => Outcome::Skipped(reason),
+            // The store failed mid-file, not the content: read it again next run.
+            Err(Quarantine(reason)) if reader.failed => Outcome::Unreadable(reason),
             Err(Quarantine(reason)) => Outcome::Quarantined(reason),
         };
         Pass::Done(outcome, bytes_read)
@@ -572,9 +767,12 @@ impl Job {
                 parts.extend(self.spec.split(&batch));
                 ControlFlow::Continue(bytes)
             }
-            Mode::Stream(tx) => {
+            Mode::Stream(tx, key) => {
                 for (partition, rows) in self.spec.split(&batch) {
-                    if tx.blocking_send(Msg::Rows(partition, rows)).is_err() {
+                    if tx
+                        .blocking_send(Msg::Rows(key.clone(), partition, rows))
+                        .is_err()
+                    {
                         return ControlFlow::Break(Quarantine("the run stopped".into()));
                     }
                 }
@@ -655,6 +853,27 @@ mod tests {
             "2020/09/30"
         );
         assert_eq!(delivery_date("/data/x.json"), "");
+    }
+
+    #[test]
+    fn checkpoints_take_durations_and_sizes() {
+        let every: CheckpointEvery = "30s,500MB".parse().unwrap();
+        assert_eq!(every.time, Some(Duration::from_secs(30)));
+        assert_eq!(every.bytes, Some(500_000_000));
+        let every: CheckpointEvery = "1GiB".parse().unwrap();
+        assert_eq!((every.time, every.bytes), (None, Some(1 << 30)));
+        assert_eq!(
+            "2h".parse::<CheckpointEvery>().unwrap().time,
+            Some(Duration::from_secs(7200))
+        );
+        assert!(
+            "often"
+                .parse::<CheckpointEvery>()
+                .unwrap_err()
+                .contains("'often'")
+        );
+        assert_eq!(parse_size("1.5 kb"), Some(1500));
+        assert_eq!(parse_size("12"), None);
     }
 
     #[test]

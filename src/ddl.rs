@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use crate::error::{Error, Result};
 use crate::schema::{self, COLUMNS};
 use crate::sql::Dataset;
-use crate::writer::commit::TABLE_DIR;
+use crate::table::TABLE_DIR;
 use crate::writer::partition::NULL_VALUE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

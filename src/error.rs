@@ -1,8 +1,8 @@
 //! The library's error type. Each message says what went wrong and, where it can, what to do.
 
 use crate::store::StoreError;
+use crate::table::CommitError;
 use crate::writer::WriteError;
-use crate::writer::commit::CommitError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

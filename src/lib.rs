@@ -5,7 +5,9 @@
 //! - [`shape`]: recognising input shapes and finding the records in a file;
 //! - [`schema`]: the one definition of the table;
 //! - [`flatten`]: flattening records into Arrow;
-//! - [`writer`]: the partitioned Parquet writer and its commit protocol;
+//! - [`sources`]: what a source key says: the CloudTrail delivery layout;
+//! - [`writer`]: the partitioned Parquet writer;
+//! - [`table`]: the destination's layout, lease, checkpoint commits and converted-sources state;
 //! - [`convert`]: the `convert` command, tying the above together;
 //! - [`export`]: rebuilding the original records from the Parquet.
 
@@ -16,7 +18,9 @@ pub mod progress;
 pub mod report;
 pub mod schema;
 pub mod shape;
+pub mod sources;
 pub mod store;
+pub mod table;
 pub mod time;
 pub mod writer;
 

@@ -65,16 +65,31 @@ impl Progress {
     }
 }
 
-/// A reader that reports the bytes it reads to a [`Progress`].
+/// A reader that reports the bytes it reads to a [`Progress`], and remembers whether the
+/// source itself failed (as opposed to its content being bad).
 pub struct CountingReader<R> {
     pub inner: R,
     pub progress: Option<Progress>,
     pub count: u64,
+    pub failed: bool,
+}
+
+impl<R> CountingReader<R> {
+    pub fn new(inner: R, progress: Option<Progress>) -> Self {
+        CountingReader {
+            inner,
+            progress,
+            count: 0,
+            failed: false,
+        }
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).inspect_err(|e| {
+            self.failed |= e.kind() != std::io::ErrorKind::Interrupted;
+        })?;
         self.count += n as u64;
         if let Some(progress) = &self.progress {
             progress.add_bytes(n as u64);

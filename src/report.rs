@@ -1,9 +1,15 @@
 //! The run report: counts that reconcile, and every skipped or quarantined file or record with
 //! its reason.
 //!
-//! `files_found = files_unchanged + files_read` and
-//! `files_read = files_converted + files_skipped + len(files_quarantined)`;
-//! `records_read = records_written + len(records_quarantined) + records_quarantined_unlisted`.
+//! `files_found = files_unchanged + files_read`;
+//! `files_read = files_converted + files_uncommitted + files_skipped + len(files_quarantined)
+//! + len(files_unreadable)`;
+//! `records_read = records_written + records_uncommitted + len(records_quarantined)
+//! + records_quarantined_unlisted`.
+//!
+//! Converted files count as `files_converted` (and their records as `records_written`) once the
+//! checkpoint holding them is committed; when a run fails, those of the checkpoint in flight are
+//! `files_uncommitted` and are converted again by the next run.
 
 use serde::Serialize;
 
@@ -41,17 +47,32 @@ pub struct Report {
     pub files_found: u64,
     /// Files converted by an earlier run into the same DEST, and not changed since: not read again.
     pub files_unchanged: u64,
+    /// Files converted by an earlier run that changed since (size or ETag): converted again,
+    /// and their earlier rows remain in the table.
+    pub files_changed: Vec<String>,
     pub files_read: u64,
+    /// Files converted and committed.
     pub files_converted: u64,
+    /// Files converted in a checkpoint that was not committed because the run failed.
+    pub files_uncommitted: u64,
     pub files_skipped: u64,
+    /// Files whose content is not usable: none of their records are written.
     pub files_quarantined: Vec<FileIssue>,
+    /// Files the store would not give (timeouts, server errors, permissions): read again by the
+    /// next run.
+    pub files_unreadable: Vec<FileIssue>,
     /// Why each skipped file was skipped.
     pub skipped: Vec<FileIssue>,
     pub records_read: u64,
+    /// Records committed to the table.
     pub records_written: u64,
+    /// Records of `files_uncommitted`.
+    pub records_uncommitted: u64,
     pub records_quarantined: Vec<RecordIssue>,
     /// Quarantined records beyond the listed ones (the list is capped at 100,000).
     pub records_quarantined_unlisted: u64,
+    /// Checkpoints committed by this run.
+    pub checkpoints: u32,
     pub outputs: Vec<Output>,
     pub output_bytes: u64,
     /// Bytes read from the sources (compressed where they are).
@@ -60,17 +81,51 @@ pub struct Report {
     pub json_bytes: u64,
     /// What recovery or the run noticed on the way.
     pub notes: Vec<String>,
+    /// What needs attention: files lost outside trailpq, a destination that cannot be locked.
+    pub warnings: Vec<String>,
+    /// Sources whose earlier commit was undone because its files were lost; converted again.
+    pub sources_forgotten: u64,
     pub elapsed_seconds: f64,
+    /// Why the run failed, when it did; what it committed before stays committed.
+    pub error: Option<String>,
 }
 
 impl Report {
-    /// A file was converted, with `written` records and `json_bytes` of JSON.
+    /// A file was converted, with `written` records and `json_bytes` of JSON; it counts as
+    /// converted once its checkpoint is committed ([`Report::committed`]).
     pub fn converted(&mut self, written: u64, json_bytes: u64) {
         self.files_read += 1;
-        self.files_converted += 1;
+        self.files_uncommitted += 1;
         self.records_read += written;
-        self.records_written += written;
+        self.records_uncommitted += written;
         self.json_bytes += json_bytes;
+    }
+
+    /// A checkpoint was committed: the files converted since the last one are in the table.
+    pub fn committed(&mut self, outputs: impl IntoIterator<Item = Output>) {
+        self.checkpoints += 1;
+        self.files_converted += std::mem::take(&mut self.files_uncommitted);
+        self.records_written += std::mem::take(&mut self.records_uncommitted);
+        for output in outputs {
+            self.output_bytes += output.bytes as u64;
+            self.outputs.push(output);
+        }
+    }
+
+    /// A file converted before has changed since; it is read again.
+    pub fn changed(&mut self, source: &str) {
+        if self.files_changed.len() < MAX_LISTED {
+            self.files_changed.push(source.to_string());
+        }
+    }
+
+    /// The store would not give a file; the next run reads it again.
+    pub fn unreadable(&mut self, source: &str, reason: String) {
+        self.files_read += 1;
+        self.files_unreadable.push(FileIssue {
+            source: source.to_string(),
+            reason,
+        });
     }
 
     pub fn skip(&mut self, source: &str, reason: String) {
@@ -109,7 +164,10 @@ impl Report {
     pub fn sort(&mut self) {
         self.files_quarantined
             .sort_by(|a, b| a.source.cmp(&b.source));
+        self.files_unreadable
+            .sort_by(|a, b| a.source.cmp(&b.source));
         self.skipped.sort_by(|a, b| a.source.cmp(&b.source));
+        self.files_changed.sort();
         self.records_quarantined
             .sort_by(|a, b| (&a.source, a.index).cmp(&(&b.source, b.index)));
         self.outputs.sort_by(|a, b| a.path.cmp(&b.path));
@@ -119,9 +177,12 @@ impl Report {
         self.records_quarantined.len() as u64 + self.records_quarantined_unlisted
     }
 
-    /// 0 when everything was converted; 3 when something was quarantined.
+    /// 0 when everything was converted; 4 when the store would not give some files (the next
+    /// run reads them again); 3 when something was quarantined. A failed run exits 1 or 2.
     pub fn exit_code(&self) -> u8 {
-        if self.files_quarantined.is_empty() && self.records_quarantined_count() == 0 {
+        if !self.files_unreadable.is_empty() {
+            4
+        } else if self.files_quarantined.is_empty() && self.records_quarantined_count() == 0 {
             0
         } else {
             3
@@ -136,7 +197,27 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let secs = self.elapsed_seconds.max(1e-9);
-        if self.files_converted == 0 {
+        if self.error.is_some() {
+            out.push_str(&format!(
+                "trailpq: the run failed after reading {} of {} file{}; {} checkpoint{} committed ({} file{}, {} record{})\n",
+                self.files_read,
+                self.files_found,
+                plural(self.files_found),
+                self.checkpoints,
+                plural(self.checkpoints.into()),
+                self.files_converted,
+                plural(self.files_converted),
+                thousands(self.records_written),
+                plural(self.records_written),
+            ));
+            if self.files_uncommitted > 0 {
+                out.push_str(&format!(
+                    "  {} converted file{} of the checkpoint in flight were not committed; the next run converts them again\n",
+                    self.files_uncommitted,
+                    plural(self.files_uncommitted)
+                ));
+            }
+        } else if self.files_converted == 0 {
             out.push_str(&format!(
                 "trailpq: no new CloudTrail logs among {} file{}\n",
                 self.files_found,
@@ -171,6 +252,15 @@ impl Report {
                 plural(self.files_unchanged)
             ));
         }
+        if !self.files_changed.is_empty() {
+            let n = self.files_changed.len() as u64;
+            out.push_str(&format!(
+                "  {n} file{} changed since an earlier run converted {}; converted again (the earlier rows remain), e.g. {}\n",
+                plural(n),
+                if n == 1 { "it" } else { "them" },
+                self.files_changed[0]
+            ));
+        }
         if self.files_skipped > 0 {
             let mut reasons: Vec<(String, u64)> = Vec::new();
             for issue in &self.skipped {
@@ -189,6 +279,19 @@ impl Report {
         }
         for note in &self.notes {
             out.push_str(&format!("  note: {note}\n"));
+        }
+        if !self.files_unreadable.is_empty() {
+            let n = self.files_unreadable.len() as u64;
+            out.push_str(&format!(
+                "  UNREADABLE {n} file{} (the store did not give them; the next run reads them again):\n",
+                plural(n)
+            ));
+            for issue in self.files_unreadable.iter().take(10) {
+                out.push_str(&format!("    {}: {}\n", issue.source, issue.reason));
+            }
+            if n > 10 {
+                out.push_str("    … the full list is in the report (--report FILE)\n");
+            }
         }
         let bad_records = self.records_quarantined_count();
         if !self.files_quarantined.is_empty() || bad_records > 0 {

@@ -14,7 +14,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::{Path, PathPart};
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use url::Url;
 
 /// Errors of object-store access, with the location they concern.
@@ -103,6 +103,7 @@ impl Location {
             "s3" | "s3a" => Arc::new(
                 AmazonS3Builder::from_env()
                     .with_url(given)
+                    .with_retry(retry_config()?)
                     .build()
                     .map_err(config)?,
             ),
@@ -246,6 +247,27 @@ impl Location {
             .await
             .map(|_| ())
     }
+}
+
+/// How often a failed request is tried: `AWS_MAX_ATTEMPTS` (attempts in all, as the AWS CLI
+/// and SDKs read it), else object_store's default (10 retries within 3 minutes, with backoff).
+fn retry_config() -> Result<RetryConfig, StoreError> {
+    let mut retry = RetryConfig::default();
+    if let Ok(text) = std::env::var("AWS_MAX_ATTEMPTS") {
+        let attempts: usize = text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                StoreError::Config(
+                    "AWS_MAX_ATTEMPTS".into(),
+                    format!("'{text}' is not a number of attempts (1 or more)"),
+                )
+            })?;
+        retry.max_retries = attempts - 1;
+    }
+    Ok(retry)
 }
 
 /// Resolves `.` and `..` in an absolute path without touching the file system.

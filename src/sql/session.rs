@@ -15,13 +15,12 @@ use datafusion::datasource::listing::{
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
-use object_store::ObjectStoreExt;
 
 use super::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::schema;
-use crate::store::{Location, StoreError, describe};
-use crate::writer::commit::{META_DIR, TABLE_DIR, TableMeta};
+use crate::store::Location;
+use crate::table::{self, TABLE_DIR};
 use crate::writer::partition::NULL_VALUE;
 
 /// The table users query.
@@ -41,21 +40,6 @@ pub struct Dataset {
     pub partition_by: Vec<String>,
 }
 
-/// Lists the Parquet files of the table at `location`, relative to it.
-fn parquet_files(
-    location: &Location,
-) -> impl futures::Stream<Item = Result<String, StoreError>> + '_ {
-    location
-        .store
-        .list(Some(&location.child(&[TABLE_DIR])))
-        .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
-        .map_ok(|m| location.relative(&m.location))
-        .map_err(|e| StoreError::Access {
-            location: location.given.clone(),
-            message: describe(&e),
-        })
-}
-
 /// How a session sees the data.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -71,37 +55,19 @@ impl Dataset {
     /// Finds the converted table at `data` (the DEST of a `convert`).
     pub async fn open(data: &str) -> Result<Self> {
         let location = Location::parse(data)?;
-        let first = parquet_files(&location).try_next().await?;
-        let partition_by = match first {
-            // The folder names between the table and the file are `name=value`.
-            Some(rel) => {
-                let mut names: Vec<String> = rel
-                    .split('/')
-                    .skip(1)
-                    .filter_map(|segment| segment.split_once('=').map(|(name, _)| name.to_string()))
-                    .collect();
-                names.retain(|n| schema::PARTITION_COLUMNS.iter().any(|p| p.name == n));
-                names
-            }
-            None => {
-                // An empty table still has its settings.
-                let meta_path = location.child(&[META_DIR, "table.json"]);
-                match location.store.get(&meta_path).await {
-                    Ok(got) => {
-                        let bytes = got.bytes().await.map_err(|e| Error::Failed(describe(&e)))?;
-                        let meta: TableMeta = serde_json::from_slice(&bytes).map_err(|e| {
-                            Error::Failed(format!("{}: {e}", location.display(&meta_path)))
-                        })?;
-                        meta.partition_by
-                    }
-                    Err(_) => {
-                        return Err(Error::Failed(format!(
-                            "{data} holds no converted CloudTrail data (no {TABLE_DIR}/ folder with Parquet files); \
-                             create it with: trailpq convert SOURCE --out {data}"
-                        )));
-                    }
+        let partition_by = match table::partition_columns(&location).await? {
+            Some(names) => names,
+            // An empty table still has its settings.
+            None => match table::read_meta(&location).await {
+                Ok(Some(meta)) => meta.partition_by,
+                Ok(None) => {
+                    return Err(Error::Failed(format!(
+                        "{data} holds no converted CloudTrail data (no {TABLE_DIR}/ folder with Parquet files); \
+                         create it with: trailpq convert SOURCE --out {data}"
+                    )));
                 }
-            }
+                Err(e) => return Err(e.into()),
+            },
         };
         Ok(Dataset {
             location,
@@ -111,7 +77,7 @@ impl Dataset {
 
     /// The table's Parquet files, relative to DATA (`cloudtrail/…/part-….parquet`).
     pub async fn files(&self) -> Result<Vec<String>> {
-        Ok(parquet_files(&self.location).try_collect().await?)
+        Ok(table::parquet_files(&self.location).try_collect().await?)
     }
 
     /// How many Parquet files and partition folders the table has.

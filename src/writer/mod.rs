@@ -3,10 +3,9 @@
 //! Rows arrive already split by partition ([`partition::PartitionSpec::split`]). Each partition
 //! buffers its rows until it holds a file's worth, or until all buffers together pass the memory
 //! budget, when the largest is written out. Writing a file (sort by time, encode, upload to the
-//! run's staging area) runs on the CPU pool while rows keep arriving. [`commit`] makes the staged
-//! files visible at the end of the run.
+//! checkpoint's staging area) runs on the CPU pool while rows keep arriving. The checkpoint's
+//! commit ([`crate::table::commit`]) then makes the staged files visible.
 
-pub mod commit;
 pub mod parquet;
 pub mod partition;
 
@@ -19,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::store::describe;
-use commit::Dest;
+use crate::table::{Dest, Staging};
 
 /// Sizing of output files and of the memory spent on buffering.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +69,7 @@ struct Buffer {
 
 pub struct PartitionWriter {
     dest: Arc<Dest>,
+    staging: Staging,
     config: WriterConfig,
     properties: Arc<WriterProperties>,
     cpu: Arc<Semaphore>,
@@ -80,13 +80,20 @@ pub struct PartitionWriter {
     held: usize,
     writing: JoinSet<Result<(WrittenFile, usize), WriteError>>,
     written: Vec<WrittenFile>,
-    next_file: u64,
 }
 
 impl PartitionWriter {
-    pub fn new(dest: Arc<Dest>, config: WriterConfig, cpu: Arc<Semaphore>, threads: usize) -> Self {
+    /// A writer for one checkpoint of the run.
+    pub fn new(
+        dest: Arc<Dest>,
+        checkpoint: u32,
+        config: WriterConfig,
+        cpu: Arc<Semaphore>,
+        threads: usize,
+    ) -> Self {
         let properties = Arc::new(parquet::properties(config.row_group_rows));
         PartitionWriter {
+            staging: dest.staging(checkpoint),
             dest,
             config,
             properties,
@@ -96,7 +103,6 @@ impl PartitionWriter {
             held: 0,
             writing: JoinSet::new(),
             written: Vec::new(),
-            next_file: 0,
         }
     }
 
@@ -151,12 +157,12 @@ impl PartitionWriter {
         while self.writing.len() >= self.max_writing {
             self.collect_one().await?;
         }
-        self.next_file += 1;
         let rel = format!(
             "{partition}/part-{}-{:05}.parquet",
-            self.dest.run_id, self.next_file
+            self.dest.run_id,
+            self.dest.next_file_number()
         );
-        let dest = self.dest.clone();
+        let staging = self.staging.clone();
         let properties = self.properties.clone();
         let cpu = self.cpu.clone();
         self.writing.spawn(async move {
@@ -172,12 +178,13 @@ impl PartitionWriter {
             drop(permit);
             let (bytes, rows) = encoded?;
             let size = bytes.len();
-            let path = dest.staging_path(&rel);
-            dest.loc
+            let path = staging.path(&rel);
+            staging
+                .loc
                 .put_bytes(&path, bytes)
                 .await
                 .map_err(|e| WriteError::Store {
-                    location: dest.loc.display(&path),
+                    location: staging.loc.display(&path),
                     message: describe(&e),
                 })?;
             Ok((

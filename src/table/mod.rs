@@ -1,0 +1,420 @@
+//! The destination: where the table and trailpq's bookkeeping live, and how a run's files become
+//! part of the table without ever leaving it half-written, duplicated or blocked.
+//!
+//! ```text
+//! DEST/cloudtrail/<partitions>/part-<run>-<n>.parquet      the table; readers look only here
+//! DEST/_trailpq/table.json                                 partition columns, schema and layout
+//! DEST/_trailpq/lease/<name>.json (object stores)          who may write now (lease.rs)
+//! DEST/_trailpq/lease/<name>.lock (local folders)
+//! DEST/_trailpq/work/<lease>/staging/<run>/<checkpoint>/…  files being written, invisible
+//! DEST/_trailpq/work/<lease>/journal/<run>-<checkpoint>.json   a commit decided, not yet complete
+//! DEST/_trailpq/state/<scope>/<run>-<checkpoint>.json     sources converted, per delivery folder
+//! DEST/_trailpq/commits/<run>-<checkpoint>.json           completed commits: history, never read
+//! ```
+//!
+//! A run holds a lease ([`lease`]) while it writes. It converts in checkpoints: each writes its
+//! files to staging, then commits them ([`commit`]): a journal names the moves and the sources,
+//! the files are moved into the table, the sources are recorded ([`state`]) and the journal is
+//! retired. Once a journal exists the commit is decided and only ever rolled forward, by this run
+//! or the next; nothing it needs is deleted before it is complete.
+
+pub mod commit;
+pub mod lease;
+mod migrate;
+pub mod state;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Location, StoreError, describe};
+use lease::{Lease, LeaseOptions};
+
+/// The table's folder under DEST.
+pub const TABLE_DIR: &str = "cloudtrail";
+/// trailpq's bookkeeping folder under DEST.
+pub const META_DIR: &str = "_trailpq";
+/// The version of the bookkeeping layout this build writes (1: one record per run, read whole).
+pub const LAYOUT_VERSION: u32 = 2;
+/// The lease of an ordinary (unsharded) convert.
+pub const MAIN_LEASE: &str = "main";
+
+/// Facts about the table that every run must agree on (`_trailpq/table.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub partition_by: Vec<String>,
+    pub schema_version: String,
+    /// Bookkeeping layout; absent (1) in destinations written before checkpoints.
+    #[serde(default = "layout_v1")]
+    pub layout: u32,
+}
+
+fn layout_v1() -> u32 {
+    1
+}
+
+/// Reads `table.json` at a DEST, if there is one.
+pub async fn read_meta(loc: &Location) -> Result<Option<TableMeta>, CommitError> {
+    get_json(loc, &meta_path(loc, "table.json")).await
+}
+
+/// The table's Parquet files, relative to DEST (`cloudtrail/…/part-….parquet`), as listed.
+pub fn parquet_files(
+    loc: &Location,
+) -> impl futures::Stream<Item = Result<String, StoreError>> + '_ {
+    loc.store
+        .list(Some(&loc.child(&[TABLE_DIR])))
+        .try_filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet")))
+        .map_ok(|m| loc.relative(&m.location))
+        .map_err(|e| StoreError::Access {
+            location: loc.given.clone(),
+            message: describe(&e),
+        })
+}
+
+/// The partition columns of the table, outermost first, read from the folder names of its first
+/// file (`cloudtrail/account_id=…/event_date=…/part-….parquet`); `None` for an empty table.
+pub async fn partition_columns(loc: &Location) -> Result<Option<Vec<String>>, StoreError> {
+    let first = std::pin::pin!(parquet_files(loc)).try_next().await?;
+    Ok(first.map(|rel| {
+        rel.split('/')
+            .skip(1)
+            .filter_map(|segment| segment.split_once('=').map(|(name, _)| name.to_string()))
+            .filter(|name| {
+                crate::schema::PARTITION_COLUMNS
+                    .iter()
+                    .any(|p| p.name == name)
+            })
+            .collect()
+    }))
+}
+
+/// A path under `DEST/_trailpq/`.
+pub fn meta_path(loc: &Location, rel: &str) -> Path {
+    loc.child(&[META_DIR, rel])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("{dest} is in use by {holder}; {advice}")]
+    Busy {
+        dest: String,
+        holder: String,
+        advice: String,
+    },
+    #[error(
+        "this run lost its lease on {dest} ({why}); it stopped before committing more, and the next run converts what it did not commit"
+    )]
+    LeaseLost { dest: String, why: String },
+    #[error("cannot write to {location}: {message}")]
+    Store { location: String, message: String },
+    #[error("{0}")]
+    Corrupt(String),
+    #[error(
+        "could not finish committing run {run_id} (checkpoint {checkpoint}): {source}; nothing is lost: fix that and run convert again to finish it"
+    )]
+    Unfinished {
+        run_id: String,
+        checkpoint: u32,
+        source: Box<CommitError>,
+    },
+}
+
+fn store_error(loc: &Location, path: &Path, e: &object_store::Error) -> CommitError {
+    CommitError::Store {
+        location: loc.display(path),
+        message: describe(e),
+    }
+}
+
+async fn get_json<T: for<'de> Deserialize<'de>>(
+    loc: &Location,
+    path: &Path,
+) -> Result<Option<T>, CommitError> {
+    match loc.get_bytes(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            CommitError::Corrupt(format!(
+                "{} is not valid: {e}; if you did not edit it, please report this",
+                loc.display(path)
+            ))
+        }),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(store_error(loc, path, &e)),
+    }
+}
+
+async fn put_json<T: Serialize>(loc: &Location, path: &Path, value: &T) -> Result<(), CommitError> {
+    let bytes = serde_json::to_vec(value).expect("bookkeeping serializes");
+    loc.store
+        .put(path, PutPayload::from(Bytes::from(bytes)))
+        .await
+        .map(|_| ())
+        .map_err(|e| store_error(loc, path, &e))
+}
+
+/// Moves a bookkeeping object that cannot be read out of the way, into `_trailpq/damaged/`, so it
+/// cannot make every later run fail. Returns the warning to give.
+async fn set_aside(loc: &Location, path: &Path, why: &str) -> Result<String, CommitError> {
+    let rel = loc.relative(path);
+    let rel = rel.strip_prefix(&format!("{META_DIR}/")).unwrap_or(&rel);
+    let aside = meta_path(loc, &format!("damaged/{rel}"));
+    loc.store
+        .rename(path, &aside)
+        .await
+        .map_err(|e| store_error(loc, path, &e))?;
+    Ok(format!("{why}; it was moved to {}", loc.display(&aside)))
+}
+
+/// Every object under a prefix, sorted.
+async fn list(loc: &Location, prefix: &Path) -> Result<Vec<Path>, CommitError> {
+    let mut paths: Vec<Path> = loc
+        .store
+        .list(Some(prefix))
+        .map_ok(|m| m.location)
+        .try_collect()
+        .await
+        .map_err(|e| store_error(loc, prefix, &e))?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// The names of the folders right under a prefix.
+async fn subfolders(loc: &Location, prefix: &Path) -> Result<Vec<String>, CommitError> {
+    let listed = loc
+        .store
+        .list_with_delimiter(Some(prefix))
+        .await
+        .map_err(|e| store_error(loc, prefix, &e))?;
+    let mut names: Vec<String> = listed
+        .common_prefixes
+        .iter()
+        .filter_map(|p| p.filename().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+async fn delete(loc: &Location, path: &Path) -> Result<(), CommitError> {
+    match loc.store.delete(path).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(store_error(loc, path, &e)),
+    }
+}
+
+/// Deletes every object under a prefix (and, on a local disk, the emptied folders).
+async fn delete_all(loc: &Location, prefix: &Path) -> Result<usize, CommitError> {
+    let paths = list(loc, prefix).await?;
+    let deleted = paths.len();
+    futures::stream::iter(paths)
+        .map(|path| async move { delete(loc, &path).await })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    tidy_local(loc, prefix);
+    Ok(deleted)
+}
+
+/// On a local disk, moving or deleting files leaves empty folders behind: removes the folder of
+/// `prefix` and its parent, if that is then empty.
+fn tidy_local(loc: &Location, prefix: &Path) {
+    if loc.is_local() {
+        let dir = std::path::PathBuf::from(loc.display(prefix));
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(parent) = dir.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+}
+
+/// Requests in flight at once for moves, deletes and state reads.
+const CONCURRENCY: usize = 16;
+
+/// How a run opens DEST.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub run_id: String,
+    pub lease: LeaseOptions,
+}
+
+/// What opening DEST found and did before the run's own work.
+#[derive(Debug, Default)]
+pub struct Opened {
+    /// Informational: interrupted commits finished, leftovers removed, a lease taken over.
+    pub notes: Vec<String>,
+    /// Needs attention: files lost outside trailpq, an unlocked run.
+    pub warnings: Vec<String>,
+    /// Sources whose earlier conversion was undone because its files were lost; converted again.
+    pub sources_forgotten: u64,
+}
+
+/// DEST, opened for one run: the lease is held and earlier commits are complete.
+pub struct Dest {
+    pub loc: Location,
+    pub run_id: String,
+    lease: Lease,
+    meta: Mutex<Option<TableMeta>>,
+    /// Checkpoints whose journal this run has started to write: their staging is never discarded.
+    decided: Mutex<HashSet<u32>>,
+    /// Output files numbered across the run's checkpoints.
+    next_file: AtomicU64,
+}
+
+impl Dest {
+    /// Takes the lease, finishes what earlier runs left (rolling commits forward), and migrates a
+    /// destination written by an earlier version.
+    pub async fn open(loc: Location, options: OpenOptions) -> Result<(Self, Opened), CommitError> {
+        let mut opened = Opened::default();
+        let lease = Lease::acquire(&loc, &options.lease, &options.run_id, &mut opened).await?;
+        let dest = Dest {
+            loc,
+            run_id: options.run_id,
+            lease,
+            meta: Mutex::new(None),
+            decided: Mutex::new(HashSet::new()),
+            next_file: AtomicU64::new(0),
+        };
+        if let Err(e) = dest.prepare(&options.lease, &mut opened).await {
+            dest.release().await;
+            return Err(e);
+        }
+        Ok((dest, opened))
+    }
+
+    async fn prepare(&self, lease: &LeaseOptions, opened: &mut Opened) -> Result<(), CommitError> {
+        let meta = match read_meta(&self.loc).await {
+            Err(CommitError::Corrupt(why)) => Some(self.rewrite_meta(&why, opened).await?),
+            other => other?,
+        };
+        let meta = match meta {
+            Some(meta) if meta.layout < LAYOUT_VERSION => {
+                Some(migrate::run(self, meta, opened).await?)
+            }
+            Some(meta) if meta.layout > LAYOUT_VERSION => {
+                return Err(CommitError::Corrupt(format!(
+                    "{} was written by a newer trailpq (layout {}); upgrade trailpq to convert into it",
+                    self.loc.given, meta.layout
+                )));
+            }
+            other => other,
+        };
+        *self.meta.lock().unwrap() = meta;
+        commit::recover(&self.loc, &lease.name, opened).await?;
+        commit::recover_others(self, lease, opened).await
+    }
+
+    /// Replaces a `table.json` damaged outside trailpq by one read from the table's folders.
+    async fn rewrite_meta(&self, why: &str, opened: &mut Opened) -> Result<TableMeta, CommitError> {
+        let path = meta_path(&self.loc, "table.json");
+        let warning = set_aside(&self.loc, &path, why).await?;
+        let partition_by = partition_columns(&self.loc)
+            .await
+            .map_err(|e| CommitError::Corrupt(e.to_string()))?
+            .unwrap_or_else(|| vec!["event_date".to_string()]);
+        let meta = TableMeta {
+            partition_by,
+            schema_version: crate::schema::SCHEMA_VERSION.into(),
+            layout: LAYOUT_VERSION,
+        };
+        put_json(&self.loc, &path, &meta).await?;
+        opened.warnings.push(format!(
+            "{warning}; it was written again from the table's folders (partitioned by {})",
+            meta.partition_by.join(",")
+        ));
+        Ok(meta)
+    }
+
+    /// The table's settings, if a run has committed before.
+    pub fn table_meta(&self) -> Option<TableMeta> {
+        self.meta.lock().unwrap().clone()
+    }
+
+    /// Fails once the lease can no longer be trusted (taken over, or not renewed in time).
+    pub fn check_lease(&self) -> Result<(), CommitError> {
+        self.lease.check().map_err(|why| CommitError::LeaseLost {
+            dest: self.loc.given.clone(),
+            why,
+        })
+    }
+
+    /// Where checkpoint `checkpoint` of this run writes its files.
+    pub fn staging(&self, checkpoint: u32) -> Staging {
+        Staging {
+            loc: self.loc.clone(),
+            prefix: self.staging_rel(checkpoint),
+            run_id: self.run_id.clone(),
+        }
+    }
+
+    fn staging_rel(&self, checkpoint: u32) -> String {
+        format!(
+            "{META_DIR}/work/{}/staging/{}/{checkpoint:04}",
+            self.lease.name(),
+            self.run_id
+        )
+    }
+
+    /// The number of the next output file of this run.
+    pub fn next_file_number(&self) -> u64 {
+        self.next_file.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Forgets a checkpoint that will not be committed: deletes its staged files, unless its
+    /// journal may have been written (then the next run rolls it forward).
+    pub async fn abandon(&self, checkpoint: u32) {
+        if self.decided.lock().unwrap().contains(&checkpoint) {
+            return;
+        }
+        let prefix = self.loc.child(&[&self.staging_rel(checkpoint)]);
+        let _ = delete_all(&self.loc, &prefix).await;
+    }
+
+    /// Ends the run: gives the lease back. Errors are ignored: an unreleased lease expires.
+    pub async fn release(&self) {
+        self.lease.release().await;
+    }
+
+    /// How long the lease of this run lasts without renewal.
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease.ttl()
+    }
+}
+
+/// Where one checkpoint's files are written before its commit.
+#[derive(Debug, Clone)]
+pub struct Staging {
+    pub loc: Location,
+    /// `_trailpq/work/<lease>/staging/<run>/<checkpoint>`
+    prefix: String,
+    pub run_id: String,
+}
+
+impl Staging {
+    /// The staged path of `rel` (`<partitions>/<name>`).
+    pub fn path(&self, rel: &str) -> Path {
+        self.loc.child(&[&self.prefix, rel])
+    }
+
+    /// `rel` as a path relative to DEST.
+    fn rel(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.prefix)
+    }
+}
+
+/// For tests of crash safety: `TRAILPQ_TEST_CRASH=<point>` ends the process abruptly there.
+fn crash_point(point: &str) {
+    if std::env::var("TRAILPQ_TEST_CRASH").is_ok_and(|p| p == point) {
+        eprintln!("trailpq: simulated crash at {point}");
+        std::process::abort();
+    }
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
