@@ -113,7 +113,7 @@ fn output_is_hive_partitioned_by_event_date_and_sorted() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(top.len(), 2, "{top:?}");
-    assert!(files_under(&dest.join("_trailpq/staging")).is_empty());
+    assert!(files_under(&dest.join("_trailpq/work")).is_empty());
 }
 
 #[test]
@@ -212,7 +212,12 @@ fn all_three_partition_columns_keep_odd_values_inside_dest() {
 
 #[test]
 fn a_crash_never_leaves_partial_or_duplicate_data() {
-    for point in ["before-journal", "after-journal", "after-first-move"] {
+    for point in [
+        "before-journal",
+        "after-journal",
+        "after-first-move",
+        "before-retire",
+    ] {
         let out = tempdir();
         let dest = out.path().join("lake");
         let mut cmd = command(&[
@@ -254,42 +259,45 @@ fn a_crash_never_leaves_partial_or_duplicate_data() {
         assert!(notes.contains("interrupted run"), "{point}: {notes}");
         assert_eq!(export(&dest, None).len(), 502, "{point}");
         assert!(
-            files_under(&dest.join("_trailpq/staging")).is_empty(),
-            "{point}"
-        );
-        assert!(
-            files_under(&dest.join("_trailpq/journal")).is_empty(),
-            "{point}"
+            files_under(&dest.join("_trailpq/work")).is_empty(),
+            "{point}: nothing left in staging or journals"
         );
     }
 }
 
 #[test]
-fn a_destination_in_use_is_refused_with_a_way_out() {
+fn a_destination_in_use_is_refused_or_waited_for() {
     let out = tempdir();
     let dest = out.path().join("lake");
-    std::fs::create_dir_all(dest.join("_trailpq")).unwrap();
-    let lock = r#"{"run_id":"20240101T000000Z-00000000","host":"another-host","pid":1,"started":"2024-01-01T00:00:00Z"}"#;
-    std::fs::write(dest.join("_trailpq/lock"), lock).unwrap();
-    let run = trailpq(&[
-        "convert",
-        path_str(&sample_data()),
-        "--out",
-        path_str(&dest),
-    ])
-    .expect(1);
-    assert!(
-        run.stderr
-            .contains("in use by trailpq run 20240101T000000Z-00000000 (host another-host"),
-        "{}",
-        run.stderr
+    std::fs::create_dir_all(dest.join("_trailpq/lease")).unwrap();
+    // Another process holds the lease: an OS lock on the lease file, which says who it is.
+    let mut held = std::fs::File::create(dest.join("_trailpq/lease/main.lock")).unwrap();
+    held.lock().unwrap();
+    let holder = r#"{"run_id":"20240101T000000Z-00000000","host":"another-host","pid":1,"since":"2024-01-01T00:00:00Z","renewed":"2024-01-01T00:00:00Z","ttl_ms":120000}"#;
+    std::io::Write::write_all(&mut held, holder.as_bytes()).unwrap();
+    let sample = sample_data();
+    let args = ["convert", path_str(&sample), "--out", path_str(&dest)];
+
+    let run = one_line_error(
+        trailpq(&args),
+        1,
+        "in use by trailpq run 20240101T000000Z-00000000 (host another-host, pid 1",
     );
+    assert!(run.stderr.contains("--wait"), "{}", run.stderr);
+    let waited = [&args[..], &["--wait", "300ms", "-q"]].concat();
+    let run = one_line_error(trailpq(&waited), 1, "waited 300ms for it");
+    assert!(run.stderr.contains("another-host"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("_trailpq/lock and retry"),
+        run.stderr.contains("wait longer with --wait"),
         "{}",
         run.stderr
     );
     assert!(files_under(&dest.join("cloudtrail")).is_empty());
+
+    // Once the holder ends, its lock is gone with it: no stale lock to clear by hand.
+    drop(held);
+    trailpq(&waited).expect(0);
+    assert_eq!(export(&dest, None).len(), 502);
 }
 
 /// A file too large to hold is checked in a first pass and streamed in a second; a broken one

@@ -7,6 +7,7 @@ mod common;
 mod cli;
 mod convert;
 mod engines;
+mod faults;
 mod malformed;
 mod query;
 mod s3;

@@ -1,6 +1,7 @@
 //! The test harness: running the real binary, scratch folders, a real S3 server on loopback,
 //! real engines, and an independent reading of CloudTrail files to compare against.
 
+pub mod proxy;
 pub mod reference;
 pub mod s3;
 
@@ -111,18 +112,51 @@ pub fn path_str(p: &Path) -> &str {
 
 /// Converts `sources` into `dest` with a report; returns the run and the report.
 pub fn convert(sources: &[&Path], dest: &Path, extra: &[&str]) -> (Run, serde_json::Value) {
+    let mut args: Vec<&str> = sources.iter().map(|p| path_str(p)).collect();
+    args.extend(["--out", path_str(dest)]);
+    args.extend(extra);
+    convert_env(&args, &[])
+}
+
+/// Runs `trailpq convert ARGS --report FILE` with extra environment; returns the run and the
+/// report (`Null` if none was written).
+pub fn convert_env(args: &[&str], env: &[(String, String)]) -> (Run, serde_json::Value) {
     let report_file = tempfile::NamedTempFile::new().expect("a report file");
     let report = report_file.path().to_path_buf();
-    let mut args: Vec<&str> = vec!["convert"];
-    args.extend(sources.iter().map(|p| path_str(p)));
-    args.extend(["--out", path_str(dest), "--report", path_str(&report)]);
-    args.extend(extra);
-    let run = trailpq(&args);
-    let report = std::fs::read_to_string(&report)
+    let mut all: Vec<&str> = vec!["convert"];
+    all.extend(args);
+    all.extend(["--report", path_str(&report)]);
+    let run = trailpq_env(&all, env);
+    (run, read_report(&report))
+}
+
+/// A report file as JSON (`Null` if missing or empty).
+pub fn read_report(path: &Path) -> serde_json::Value {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (run, report)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Generates `events` events over `days` days from `start` into `dir` with the project's seeded
+/// generator; returns `dir`.
+pub fn generate(dir: &Path, events: u64, days: u32, start: &str, seed: u64) -> PathBuf {
+    let (events, days, seed) = (events.to_string(), days.to_string(), seed.to_string());
+    trailpq(&[
+        "generate",
+        "--out",
+        path_str(dir),
+        "--events",
+        &events,
+        "--days",
+        &days,
+        "--start",
+        start,
+        "--seed",
+        &seed,
+    ])
+    .expect(0);
+    dir.to_path_buf()
 }
 
 /// The canned-query fixture (tests/data/queries), converted once and shared by the query and
