@@ -30,7 +30,8 @@ impl Error {
     /// 2 for usage errors, 1 when trailpq could not do its work.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Store(StoreError::Unsupported(..)) => 2,
+            Error::Usage(_)
+            | Error::Store(StoreError::Unsupported(..) | StoreError::UnknownProfile(_)) => 2,
             _ => 1,
         }
     }

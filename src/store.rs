@@ -1,20 +1,27 @@
 //! Object-store access: SOURCE and DEST arguments as stores and prefixes, listing and reading.
 //!
 //! Local paths, `file://`, `s3://`, `gs://` and `az://` URLs all go through `object_store`.
-//! Credentials, region and endpoint come from the usual environment variables (`AWS_*`,
-//! `GOOGLE_*`, `AZURE_*`), read by the `from_env` builders.
+//! Region and endpoint come from the usual environment variables (`AWS_*`, `GOOGLE_*`,
+//! `AZURE_*`), read by the `from_env` builders; so do GCS and Azure credentials. S3 credentials
+//! come from the AWS SDK's provider chain (profiles, SSO, credential_process, roles, web identity,
+//! container and instance credentials) unless static keys are in the environment: see [`aws`].
+//!
+//! The one setting from the command line, `--profile`, is process-wide ([`configure`]), so every
+//! [`Location::parse`] of a run uses it without each caller passing it on.
+
+pub mod aws;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::list::PaginatedListStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::{Path, PathPart};
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use url::Url;
 
 /// Errors of object-store access, with the location they concern.
@@ -30,11 +37,41 @@ pub enum StoreError {
     NotFound(String),
     #[error("'{location}': {message}")]
     Access { location: String, message: String },
+    /// A profile named by `--profile` or `AWS_PROFILE` that the AWS config files do not have.
+    #[error("{0}")]
+    UnknownProfile(String),
+}
+
+/// Settings of object-store access given on the command line rather than in the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The AWS profile S3 credentials and region come from (`--profile`); overrides
+    /// `AWS_PROFILE` and static keys in the environment.
+    pub profile: Option<String>,
+}
+
+static OPTIONS: RwLock<StoreOptions> = RwLock::new(StoreOptions { profile: None });
+
+/// Sets the options every later [`Location::parse`] uses: once, before the command runs.
+pub fn configure(options: StoreOptions) {
+    *OPTIONS.write().unwrap_or_else(PoisonError::into_inner) = options;
+}
+
+/// The options set by [`configure`] (the defaults if it was not called).
+pub fn options() -> StoreOptions {
+    OPTIONS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
 }
 
 /// Turns an `object_store` error into a one-line, actionable message: the HTTP status and the
 /// service's error code when there are some, and what to check.
 pub fn describe(error: &object_store::Error) -> String {
+    // No credentials, or a source of them failed: the message says it all.
+    if let Some(message) = aws::unavailable(error) {
+        return message;
+    }
     let text = error.to_string();
     let between = |start: &str, end: &str| {
         let from = text.find(start)? + start.len();
@@ -45,14 +82,14 @@ pub fn describe(error: &object_store::Error) -> String {
     let status = between("status code: ", ":").filter(|s| s.len() < 40);
     let hint = match code.as_deref() {
         Some("SignatureDoesNotMatch" | "InvalidAccessKeyId" | "ExpiredToken" | "InvalidToken") => {
-            " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)"
+            aws::credentials_hint()
         }
-        Some("AccessDenied") => " (the credentials are not allowed to do this)",
-        Some("NoSuchBucket") => " (no such bucket)",
+        Some("AccessDenied") => " (the credentials are not allowed to do this)".into(),
+        Some("NoSuchBucket") => " (no such bucket)".into(),
         Some("PermanentRedirect" | "AuthorizationHeaderMalformed") => {
-            " (the bucket is in another region: set AWS_REGION)"
+            " (the bucket is in another region: set AWS_REGION or the profile's region)".into()
         }
-        _ => "",
+        _ => String::new(),
     };
     if text.contains("error sending request") || text.contains("dns error") {
         // Nothing answered: name the endpoint rather than the request.
@@ -73,9 +110,12 @@ pub fn describe(error: &object_store::Error) -> String {
 }
 
 /// A local folder or file, or a prefix in an object store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Location {
     pub store: Arc<dyn ObjectStore>,
+    /// The same store's page-by-page listing, where it has one (S3, GCS, Azure): listings that
+    /// start at an offset, and an exact count of requests.
+    pub pager: Option<Arc<dyn PaginatedListStore>>,
     /// The prefix (or object) inside the store.
     pub prefix: Path,
     /// `scheme://bucket` for object stores; `None` for the local file system.
@@ -85,35 +125,41 @@ pub struct Location {
 }
 
 impl Location {
-    /// Parses a SOURCE or DEST argument.
+    /// Parses a SOURCE or DEST argument, with the options of the run ([`configure`]).
     pub fn parse(given: &str) -> Result<Self, StoreError> {
+        Self::parse_with(given, &options())
+    }
+
+    /// Parses a SOURCE or DEST argument with these options.
+    pub fn parse_with(given: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let unsupported = |why: &str| StoreError::Unsupported(given.to_string(), why.to_string());
         if !given.contains("://") {
             return Self::local(given, PathBuf::from(given));
         }
         let url = Url::parse(given).map_err(|e| unsupported(&e.to_string()))?;
         let config = |e: object_store::Error| StoreError::Config(given.to_string(), describe(&e));
-        let store: Arc<dyn ObjectStore> = match url.scheme() {
+        let (store, pager): (Arc<dyn ObjectStore>, Arc<dyn PaginatedListStore>) = match url.scheme()
+        {
             "file" => {
                 let path = url
                     .to_file_path()
                     .map_err(|()| unsupported("not a file path"))?;
                 return Self::local(given, path);
             }
-            "s3" | "s3a" => Arc::new(
-                AmazonS3Builder::from_env()
+            "s3" | "s3a" => both(
+                s3_builder(given, options)?
                     .with_url(given)
                     .with_retry(retry_config()?)
                     .build()
                     .map_err(config)?,
             ),
-            "gs" => Arc::new(
+            "gs" => both(
                 GoogleCloudStorageBuilder::from_env()
                     .with_url(given)
                     .build()
                     .map_err(config)?,
             ),
-            "az" | "azure" | "abfs" | "abfss" | "adl" => Arc::new(
+            "az" | "azure" | "abfs" | "abfss" | "adl" => both(
                 MicrosoftAzureBuilder::from_env()
                     .with_url(given)
                     .build()
@@ -129,6 +175,7 @@ impl Location {
         let prefix = Path::from_url_path(url.path()).map_err(|e| unsupported(&e.to_string()))?;
         Ok(Location {
             store,
+            pager: Some(pager),
             prefix,
             base_url: Some(base_url),
             given: given.to_string(),
@@ -143,6 +190,7 @@ impl Location {
             .map_err(|e| StoreError::Config(given.to_string(), e.to_string()))?;
         Ok(Location {
             store: Arc::new(LocalFileSystem::new()),
+            pager: None,
             prefix,
             base_url: None,
             given: given.to_string(),
@@ -193,50 +241,6 @@ impl Location {
         format!("{}/", self.display(&self.child(segments)))
     }
 
-    /// Every object under the prefix, or the object the prefix names.
-    pub async fn list_files(&self) -> Result<Vec<ObjectMeta>, StoreError> {
-        let access = |e: object_store::Error| StoreError::Access {
-            location: self.given.clone(),
-            message: describe(&e),
-        };
-        if self.is_local() {
-            let path = PathBuf::from(self.display(&self.prefix));
-            let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => StoreError::NotFound(self.given.clone()),
-                _ => StoreError::Access {
-                    location: self.given.clone(),
-                    message: e.to_string(),
-                },
-            })?;
-            if meta.is_file() {
-                return Ok(vec![self.store.head(&self.prefix).await.map_err(access)?]);
-            }
-            std::fs::read_dir(&path).map_err(|e| StoreError::Access {
-                location: self.given.clone(),
-                message: e.to_string(),
-            })?;
-        }
-        let mut files: Vec<ObjectMeta> = self
-            .store
-            .list(Some(&self.prefix))
-            .try_collect()
-            .await
-            .map_err(access)?;
-        if files.is_empty() && !self.is_local() && !self.prefix.as_ref().is_empty() {
-            match self.store.head(&self.prefix).await {
-                Ok(meta) => files.push(meta),
-                Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(access(e)),
-            }
-        }
-        if files.is_empty() && !self.is_local() {
-            // An empty prefix is not an error for a folder, but nothing at all is suspicious.
-            return Err(StoreError::NotFound(self.given.clone()));
-        }
-        files.sort_by(|a, b| a.location.cmp(&b.location));
-        Ok(files)
-    }
-
     pub async fn get_bytes(&self, path: &Path) -> Result<Bytes, object_store::Error> {
         self.store.get(path).await?.bytes().await
     }
@@ -247,6 +251,38 @@ impl Location {
             .await
             .map(|_| ())
     }
+}
+
+/// A store as both an object store and a paged lister.
+fn both<S: ObjectStore + PaginatedListStore>(
+    store: S,
+) -> (Arc<dyn ObjectStore>, Arc<dyn PaginatedListStore>) {
+    let store = Arc::new(store);
+    (store.clone(), store)
+}
+
+/// object_store's S3 builder from the environment, with the AWS SDK's credentials and the
+/// profile's region when [`aws::s3_auth`] says so.
+fn s3_builder(given: &str, options: &StoreOptions) -> Result<AmazonS3Builder, StoreError> {
+    let builder = AmazonS3Builder::from_env();
+    let aws::S3Auth::Chain(choice) = aws::s3_auth(options, |k| std::env::var(k).ok()) else {
+        return Ok(builder);
+    };
+    let env = aws_types::os_shim_internal::Env::real();
+    let info = aws::read_profile(&env, &choice).map_err(|e| match e {
+        aws::ProfileError::Unknown(message) => StoreError::UnknownProfile(message),
+        aws::ProfileError::Unreadable(message) => StoreError::Config(given.to_string(), message),
+    })?;
+    let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|r| !r.trim().is_empty()));
+    let builder = match (&env_region, &info.region) {
+        // object_store read AWS_REGION or AWS_DEFAULT_REGION already.
+        (None, Some(region)) => builder.with_region(region),
+        _ => builder,
+    };
+    let region = env_region.or_else(|| info.region.clone());
+    Ok(builder.with_credentials(aws::shared_credentials(&info, region)))
 }
 
 /// How often a failed request is tried: `AWS_MAX_ATTEMPTS` (attempts in all, as the AWS CLI
@@ -270,6 +306,16 @@ fn retry_config() -> Result<RetryConfig, StoreError> {
     Ok(retry)
 }
 
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Location")
+            .field("store", &self.store)
+            .field("prefix", &self.prefix)
+            .field("given", &self.given)
+            .finish()
+    }
+}
+
 /// Resolves `.` and `..` in an absolute path without touching the file system.
 fn normalize(path: &std::path::Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -288,6 +334,8 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::TryStreamExt;
+    use object_store::ObjectMeta;
 
     #[test]
     fn local_paths_become_absolute() {
@@ -316,7 +364,12 @@ mod tests {
             .await
             .unwrap();
         assert!(expected.is_file(), "written where display says");
-        let listed = loc.list_files().await.unwrap();
+        let listed: Vec<ObjectMeta> = loc
+            .store
+            .list(Some(&loc.prefix))
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].location, path);
     }
