@@ -51,7 +51,8 @@ pub enum Origin {
     SourceKey,
     /// The record's position (0-based) among the records of its file.
     SourceIndex,
-    /// The wrapper the record arrived in (EventBridge envelope, event-history row), as JSON.
+    /// The wrapper the record arrived in (EventBridge envelope, event-history row, CloudWatch Logs
+    /// subscription message with the record's own log event), as JSON.
     SourceEnvelope,
     /// An identifier lifted out of the request parameters or response elements of one service's
     /// events, so queries need no JSON functions. Derived: `export` does not write it.
@@ -348,7 +349,7 @@ pub static COLUMNS: &[Column] = &[
     derived("chime_voice_connector_id", &CHIME_VOICE_CONNECTOR, "Amazon Chime Voice Connector the call is about, or that it created"),
     Column { name: "source_key", origin: Origin::SourceKey, doc: "Object URL or file path the record was read from" },
     Column { name: "source_index", origin: Origin::SourceIndex, doc: "Position of the record in that file, from 0" },
-    Column { name: "source_envelope", origin: Origin::SourceEnvelope, doc: "EventBridge envelope or event-history row the record came in, without the record, JSON" },
+    Column { name: "source_envelope", origin: Origin::SourceEnvelope, doc: "EventBridge envelope, event-history row or CloudWatch Logs message (with the record's own log event as logEvent) the record came in, without the record, JSON" },
     Column { name: "extra", origin: Origin::Extra, doc: "Everything no typed column holds exactly (unknown keys, other types, nulls, non-canonical times), JSON shaped like the record" },
 ];
 

@@ -4,7 +4,10 @@
 //! delivery format `{"Records":[...]}`, the `lookup-events` output `{"Events":[...]}`, a bare
 //! array, NDJSON (CloudWatch Logs exports), or a single record. Each element may be a record, an
 //! EventBridge envelope whose `detail` is the record, or an event-history row whose
-//! `CloudTrailEvent` is the record as a JSON string. Digest files are recognised and skipped.
+//! `CloudTrailEvent` is the record as a JSON string. It may also be a CloudWatch Logs subscription
+//! message (as Kinesis Data Firehose writes them, often several back to back), whose log events'
+//! `message`s are the records as JSON strings: one element, many records. Digest files are
+//! recognised and skipped.
 //!
 //! [`read_file`] streams a file through the [`scan::Scanner`] and hands each record to a callback;
 //! it never holds more than one record, whatever the file's size.
@@ -22,6 +25,7 @@ use memchr::memmem;
 
 use json::{Members, value_kind};
 use scan::{Container, Event, Rejection, Scanner};
+use serde_json::value::RawValue;
 
 /// Bounds on a single record.
 #[derive(Debug, Clone, Copy)]
@@ -246,6 +250,12 @@ struct FileState {
     decided: bool,
     /// A `Records`/`Events` wrapper was seen (so a broken value after it is trailing data).
     after_wrapper: bool,
+    /// The index of the next item: a running count of the items handed out. An element gives one
+    /// item, except a CloudWatch Logs message, which gives one per log event (none for a control
+    /// message), so indexes stay unique and increasing within the file.
+    next_index: u64,
+    /// CloudWatch Logs subscription messages were seen: elements are messages, not records.
+    subscription: bool,
     /// Why the scan was stopped, if it was.
     stop: Option<Stop>,
 }
@@ -262,7 +272,7 @@ impl FileState {
         F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
     {
         self.saw_value = true;
-        let (index, container, bytes) = match event {
+        let (container, bytes) = match event {
             Event::Open(Container::Records | Container::Events) => {
                 self.decided = true;
                 self.after_wrapper = true;
@@ -270,8 +280,21 @@ impl FileState {
             }
             Event::Open(_) => return ControlFlow::Continue(()),
             Event::Tail(bytes) => return self.check_tail(bytes),
-            Event::Rejected { index, why } => {
+            Event::Rejected { why, .. } => {
+                // The scanner skips a too-large element unread, so what it was is not known. In a
+                // file of CloudWatch Logs messages it is a message: one bad item then stands for
+                // all its records, which cannot be counted unread, and the reason says so. Real
+                // subscription payloads hold at most about 1 MiB of log events (CloudWatch Logs'
+                // batch size), well under the default limit, which stays what bounds memory.
                 let reason = match why {
+                    Rejection::TooLarge { bytes } if self.subscription => format!(
+                        "CloudWatch Logs message is {bytes} bytes; the limit for a message with all its log events is {} (none of its records were read)",
+                        limits.max_record_bytes
+                    ),
+                    Rejection::TooDeep if self.subscription => format!(
+                        "CloudWatch Logs message is nested deeper than {} levels",
+                        limits.max_depth
+                    ),
                     Rejection::TooLarge { bytes } => format!(
                         "record is {bytes} bytes; the limit is {} (CloudTrail caps events at 256 KB)",
                         limits.max_record_bytes
@@ -280,14 +303,16 @@ impl FileState {
                         format!("record is nested deeper than {} levels", limits.max_depth)
                     }
                 };
+                let index = self.take_index();
                 return self.deliver(on_item, Item::Bad { index, reason });
             }
             Event::Item {
-                index,
-                container,
-                bytes,
-            } => (index, container, bytes),
+                container, bytes, ..
+            } => (container, bytes),
         };
+        // Messages about the element name the index its first item has (the scanner's own index
+        // counts elements, which differs once a CloudWatch Logs message held several records).
+        let index = self.next_index;
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -319,22 +344,28 @@ impl FileState {
                     return ControlFlow::Break(());
                 }
                 Item::Record {
-                    index,
+                    index: self.take_index(),
                     text,
                     envelope,
                 }
             }
             Ok(Shape::Digest) => Item::Record {
-                index,
+                index: self.take_index(),
                 text: Cow::Borrowed(text),
                 envelope: None,
             },
+            Ok(Shape::Subscription(message)) => {
+                return self.subscription_message(message, limits, on_item);
+            }
             Err(ShapeError::Bad(reason)) => {
                 if !self.decided {
                     self.stop = Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
                     return ControlFlow::Break(());
                 }
-                Item::Bad { index, reason }
+                Item::Bad {
+                    index: self.take_index(),
+                    reason,
+                }
             }
             Err(ShapeError::InvalidJson(e))
                 if container == Container::Stream && self.after_wrapper =>
@@ -346,6 +377,62 @@ impl FileState {
             }
         };
         self.deliver(on_item, item)
+    }
+
+    /// The index for the next item handed out.
+    fn take_index(&mut self) -> u64 {
+        let index = self.next_index;
+        self.next_index += 1;
+        index
+    }
+
+    /// Hands out the records of a CloudWatch Logs subscription message, one item per log event,
+    /// in order. A control message (`None`) holds no records and does not decide that the file is
+    /// CloudTrail; the first log event of a data message does, like the first record of any file
+    /// (a subscription may carry any log group's events, not only a trail's).
+    fn subscription_message<F>(
+        &mut self,
+        message: Option<DataMessage<'_>>,
+        limits: Limits,
+        on_item: &mut F,
+    ) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
+        self.subscription = true;
+        let Some(DataMessage { envelope, events }) = message else {
+            return ControlFlow::Continue(());
+        };
+        for event in events {
+            let item = match log_event(event, &envelope, limits) {
+                Ok((text, envelope)) => {
+                    if !self.decided && !looks_like_record(&text) {
+                        self.stop = Some(Stop::NotCloudTrail(
+                            "its first CloudWatch Logs log event has none of the keys of a CloudTrail record (eventVersion, eventTime, eventName, …)".into(),
+                        ));
+                        return ControlFlow::Break(());
+                    }
+                    Item::Record {
+                        index: self.take_index(),
+                        text,
+                        envelope: Some(envelope),
+                    }
+                }
+                Err(reason) => {
+                    if !self.decided {
+                        self.stop =
+                            Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
+                        return ControlFlow::Break(());
+                    }
+                    Item::Bad {
+                        index: self.take_index(),
+                        reason,
+                    }
+                }
+            };
+            self.deliver(on_item, item)?;
+        }
+        ControlFlow::Continue(())
     }
 
     fn deliver<F>(&mut self, on_item: &mut F, item: Item<'_>) -> ControlFlow<()>
@@ -407,6 +494,18 @@ enum Shape<'a> {
         looks_like_record: bool,
     },
     Digest,
+    /// A CloudWatch Logs subscription message: a data message's records, or `None` for a control
+    /// message.
+    Subscription(Option<DataMessage<'a>>),
+}
+
+/// A CloudWatch Logs `DATA_MESSAGE`, its log events not yet read.
+#[derive(Debug)]
+struct DataMessage<'a> {
+    /// The message without `logEvents`, as compact JSON.
+    envelope: String,
+    /// The elements of `logEvents`.
+    events: Vec<&'a RawValue>,
 }
 
 #[derive(Debug)]
@@ -444,12 +543,13 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
         )));
     }
     // Built once: a finder is costly to make and cheap to run.
-    static MARKERS: LazyLock<[memmem::Finder<'static>; 4]> = LazyLock::new(|| {
+    static MARKERS: LazyLock<[memmem::Finder<'static>; 5]> = LazyLock::new(|| {
         [
             "\"detail-type\"",
             "\"CloudTrailEvent\"",
             "\"digestStartTime\"",
             "\"Records\"",
+            "\"messageType\"",
         ]
         .map(memmem::Finder::new)
     });
@@ -457,7 +557,8 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
     let maybe_wrapped = marked(0) || marked(1);
     let maybe_digest = marked(2);
     let maybe_nested = marked(3);
-    if !(first || maybe_wrapped || maybe_digest || maybe_nested) {
+    let maybe_subscription = marked(4);
+    if !(first || maybe_wrapped || maybe_digest || maybe_nested || maybe_subscription) {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),
             envelope: None,
@@ -480,6 +581,9 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
     }
     if maybe_digest && members.get("digestStartTime").is_some() {
         return Ok(Shape::Digest);
+    }
+    if maybe_subscription && let Some(shape) = subscription(&members)? {
+        return Ok(shape);
     }
     if maybe_wrapped {
         if let (Some(_), Some(detail)) = (members.get("detail-type"), members.get("detail")) {
@@ -529,16 +633,140 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
         }
     }
     // Only the first element decides whether the file is CloudTrail.
-    let looks_like_record = !first
-        || members
-            .0
-            .iter()
-            .any(|(k, _)| RECORD_KEYS.iter().any(|r| k.eq_ignore_ascii_case(r)));
     Ok(Shape::Record {
         text: Cow::Borrowed(text),
         envelope: None,
-        looks_like_record,
+        looks_like_record: !first || has_record_keys(&members),
     })
+}
+
+/// Whether an object has a key of a CloudTrail record.
+fn has_record_keys(members: &Members<'_>) -> bool {
+    members
+        .0
+        .iter()
+        .any(|(k, _)| RECORD_KEYS.iter().any(|r| k.eq_ignore_ascii_case(r)))
+}
+
+/// Whether the JSON object `text` (valid JSON) has a key of a CloudTrail record.
+fn looks_like_record(text: &str) -> bool {
+    Members::parse(text).is_ok_and(|members| has_record_keys(&members))
+}
+
+/// A CloudWatch Logs subscription message, if `members` are one:
+/// `{"messageType":"DATA_MESSAGE","owner":…,"logGroup":…,"logStream":…,"subscriptionFilters":[…],
+/// "logEvents":[{"id":…,"timestamp":…,"message":…},…]}`, or a `CONTROL_MESSAGE`, which CloudWatch
+/// Logs sends when a subscription is set up and whose log events hold plain text, not records.
+/// An object with `messageType` and `logEvents` is taken for one whatever its `messageType`, so a
+/// message of an unknown type is reported, not read as a record.
+fn subscription<'a>(members: &Members<'a>) -> Result<Option<Shape<'a>>, ShapeError> {
+    let Some(raw_kind) = members.get("messageType") else {
+        return Ok(None);
+    };
+    let kind = json::decode_str(raw_kind.get()).ok();
+    let events = members.get("logEvents");
+    if events.is_none() && !matches!(kind.as_deref(), Some("DATA_MESSAGE" | "CONTROL_MESSAGE")) {
+        return Ok(None);
+    }
+    for key in ["messageType", "logEvents"] {
+        if members.0.iter().filter(|(k, _)| k == key).count() > 1 {
+            return Err(ShapeError::Bad(format!(
+                "a CloudWatch Logs message with \"{key}\" twice"
+            )));
+        }
+    }
+    match kind.as_deref() {
+        Some("CONTROL_MESSAGE") => Ok(Some(Shape::Subscription(None))),
+        Some("DATA_MESSAGE") => {
+            let Some(events) = events else {
+                return Err(ShapeError::Bad(
+                    "a CloudWatch Logs DATA_MESSAGE without logEvents".into(),
+                ));
+            };
+            if !events.get().starts_with('[') {
+                return Err(ShapeError::Bad(format!(
+                    "a CloudWatch Logs DATA_MESSAGE whose logEvents is {}, not an array",
+                    value_kind(events.get())
+                )));
+            }
+            let events = serde_json::from_str(events.get()).map_err(ShapeError::InvalidJson)?;
+            Ok(Some(Shape::Subscription(Some(DataMessage {
+                envelope: members.to_json_without(&["logEvents"]),
+                events,
+            }))))
+        }
+        // A short string is shown as written (escaped, so the reason stays one line).
+        Some(_) if raw_kind.get().len() <= 42 => Err(ShapeError::Bad(format!(
+            "a CloudWatch Logs message whose messageType is {}; expected DATA_MESSAGE or CONTROL_MESSAGE",
+            raw_kind.get()
+        ))),
+        _ => Err(ShapeError::Bad(format!(
+            "a CloudWatch Logs message whose messageType is {}; expected DATA_MESSAGE or CONTROL_MESSAGE",
+            value_kind(raw_kind.get())
+        ))),
+    }
+}
+
+/// The record in one log event of a CloudWatch Logs `DATA_MESSAGE` (its `message`, a JSON string,
+/// decoded), with its envelope: the message's `envelope` (without `logEvents`) plus this event's
+/// own members but `message` (`id`, `timestamp`, any others) as `logEvent`, so that nothing of the
+/// input is lost. A record is smaller than the message it came in, which the scanner's size limit
+/// bounds.
+fn log_event<'a>(
+    event: &'a RawValue,
+    envelope: &str,
+    limits: Limits,
+) -> Result<(Cow<'a, str>, String), String> {
+    let text = event.get();
+    let members = match Members::parse(text) {
+        Ok(members) if text.starts_with('{') => members,
+        _ => {
+            return Err(format!(
+                "a CloudWatch Logs log event that is {}, not an object",
+                value_kind(text)
+            ));
+        }
+    };
+    let message = match members.0.iter().filter(|(k, _)| k == "message").count() {
+        0 => return Err("a CloudWatch Logs log event without a message".into()),
+        1 => members.get("message").expect("counted"),
+        _ => return Err("a CloudWatch Logs log event with \"message\" twice".into()),
+    };
+    let Ok(record) = json::decode_str(message.get()) else {
+        return Err(format!(
+            "a CloudWatch Logs log event whose message is {}, not a string",
+            value_kind(message.get())
+        ));
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&record) {
+        return Err(format!(
+            "a CloudWatch Logs log event whose message is not JSON: {e}"
+        ));
+    }
+    if !record.trim_start().starts_with('{') {
+        return Err(format!(
+            "a CloudWatch Logs log event whose message holds {}",
+            value_kind(&record)
+        ));
+    }
+    if json::max_depth(&record) > limits.max_depth {
+        return Err(format!(
+            "record is nested deeper than {} levels",
+            limits.max_depth
+        ));
+    }
+    // The envelope is `{…}`: the event goes in before its closing brace.
+    let event_json = members.to_json_without(&["message"]);
+    let open = &envelope[..envelope.len() - 1];
+    let mut out = String::with_capacity(envelope.len() + event_json.len() + 12);
+    out.push_str(open);
+    if open.len() > 1 {
+        out.push(',');
+    }
+    json::write_key(&mut out, "logEvent");
+    out.push_str(&event_json);
+    out.push('}');
+    Ok((record, out))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -615,39 +843,46 @@ mod tests {
         name: &str,
         bytes: &[u8],
     ) -> (Result<(Verdict, u64), Quarantine>, Vec<String>) {
-        let mut items = Vec::new();
-        let verdict = read_file(
-            bytes,
+        read_with_limits(
             name,
+            bytes,
             Limits {
                 max_record_bytes: 200,
                 max_depth: 8,
             },
-            |item| {
-                // Like the flattener, stop the file at a record that is not JSON.
-                if let Item::Record { index, text, .. } = &item
-                    && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
-                {
-                    return ControlFlow::Break(Quarantine(format!(
-                        "invalid JSON in record {index}: {e}"
-                    )));
+        )
+    }
+
+    fn read_with_limits(
+        name: &str,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> (Result<(Verdict, u64), Quarantine>, Vec<String>) {
+        let mut items = Vec::new();
+        let verdict = read_file(bytes, name, limits, |item| {
+            // Like the flattener, stop the file at a record that is not JSON.
+            if let Item::Record { index, text, .. } = &item
+                && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+            {
+                return ControlFlow::Break(Quarantine(format!(
+                    "invalid JSON in record {index}: {e}"
+                )));
+            }
+            items.push(match item {
+                Item::Record {
+                    index,
+                    text,
+                    envelope,
+                } => {
+                    format!(
+                        "{index}: {text}{}",
+                        envelope.map(|e| format!(" in {e}")).unwrap_or_default()
+                    )
                 }
-                items.push(match item {
-                    Item::Record {
-                        index,
-                        text,
-                        envelope,
-                    } => {
-                        format!(
-                            "{index}: {text}{}",
-                            envelope.map(|e| format!(" in {e}")).unwrap_or_default()
-                        )
-                    }
-                    Item::Bad { index, reason } => format!("{index}: bad: {reason}"),
-                });
-                ControlFlow::Continue(())
-            },
-        );
+                Item::Bad { index, reason } => format!("{index}: bad: {reason}"),
+            });
+            ControlFlow::Continue(())
+        });
         (verdict, items)
     }
 
@@ -802,5 +1037,257 @@ mod tests {
             items[0]
         );
         assert_eq!(items[1], r#"1: {"eventName":"ok"}"#);
+    }
+
+    /// A CloudWatch Logs subscription message as CloudWatch Logs writes it, with one log event
+    /// per `(id, message)`; messages are given as JSON text and encoded as strings here.
+    fn data_message(events: &[(&str, &str)]) -> String {
+        let events: Vec<String> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (id, message))| {
+                format!(
+                    r#"{{"id":"{id}","timestamp":168899065000{i},"message":{}}}"#,
+                    serde_json::to_string(message).unwrap()
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"aws-cloudtrail-logs-123456789012-abcdef12","logStream":"123456789012_CloudTrail_us-east-1","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    }
+
+    const ENVELOPE: &str = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"aws-cloudtrail-logs-123456789012-abcdef12","logStream":"123456789012_CloudTrail_us-east-1","subscriptionFilters":["f"]"#;
+
+    const CONTROL: &str = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+
+    /// Large enough for the test messages; small enough to check the limits.
+    const CWL_LIMITS: Limits = Limits {
+        max_record_bytes: 4096,
+        max_depth: 8,
+    };
+
+    fn read_cwl(name: &str, bytes: &[u8]) -> (Result<Verdict, Quarantine>, Vec<String>) {
+        let (verdict, items) = read_with_limits(name, bytes, CWL_LIMITS);
+        (verdict.map(|(v, _)| v), items)
+    }
+
+    #[test]
+    fn cloudwatch_logs_messages_give_every_record_with_its_envelope() {
+        let first = data_message(&[
+            (
+                "3195310660696698337880902507980421114328961542429822",
+                r#"{"eventName":"A"}"#,
+            ),
+            (
+                "3195310660696698337880902507980421114328961542429823",
+                r#"{"eventName":"B"}"#,
+            ),
+        ]);
+        let second = data_message(&[("3195", r#"{"eventName":"C"}"#)]);
+        let expected = [
+            format!(
+                r#"0: {{"eventName":"A"}} in {ENVELOPE},"logEvent":{{"id":"3195310660696698337880902507980421114328961542429822","timestamp":1688990650000}}}}"#
+            ),
+            format!(
+                r#"1: {{"eventName":"B"}} in {ENVELOPE},"logEvent":{{"id":"3195310660696698337880902507980421114328961542429823","timestamp":1688990650001}}}}"#
+            ),
+            format!(
+                r#"2: {{"eventName":"C"}} in {ENVELOPE},"logEvent":{{"id":"3195","timestamp":1688990650000}}}}"#
+            ),
+        ];
+        let concatenated = format!("{first}{second}");
+        // One message; messages back to back, plain, in one gzip member, as gzip members, or
+        // one per line. The index counts records, not messages.
+        let files = [
+            (first.clone().into_bytes(), 2),
+            (concatenated.clone().into_bytes(), 3),
+            (gzip(concatenated.as_bytes()), 3),
+            (
+                [gzip(first.as_bytes()), gzip(second.as_bytes())].concat(),
+                3,
+            ),
+            (format!("{first}\n{second}\n").into_bytes(), 3),
+        ];
+        for (bytes, n) in files {
+            // Content decides, not the name: Firehose objects have no extension.
+            let (verdict, items) = read_cwl("cloudtrail-to-s3-1-2023-07-10-12-03-11-5d3c", &bytes);
+            assert_eq!(verdict, Ok(Verdict::Log));
+            assert_eq!(items, expected[..n]);
+        }
+    }
+
+    #[test]
+    fn cloudwatch_logs_envelopes_keep_every_member_as_written() {
+        // Other key order, whitespace, an escaped key, and a log event with extractedFields.
+        let message = concat!(
+            "{ \"owner\" : \"123456789012\", \"logGroup\":\"g\\u00e9\",\n",
+            "  \"messageType\": \"DATA_MESSAGE\", \"subscriptionFilters\": [ \"f\" ],\n",
+            "  \"logEvents\": [ {\"timestamp\": 1.6889906500e12, \"message\": ",
+            "\"{\\\"eventVersion\\\":\\\"1.08\\\"}\", \"id\": \"01\", ",
+            "\"extractedFields\": {\"a\": \"b c\"}} ], \"logStream\": \"s\" }"
+        );
+        let (verdict, items) = read_cwl("x", message.as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(
+            items,
+            [concat!(
+                r#"0: {"eventVersion":"1.08"} in {"owner":"123456789012","logGroup":"g\u00e9","#,
+                r#""messageType":"DATA_MESSAGE","subscriptionFilters":["f"],"logStream":"s","#,
+                r#""logEvent":{"timestamp":1.6889906500e12,"id":"01","extractedFields":{"a":"b c"}}}"#
+            )]
+        );
+    }
+
+    #[test]
+    fn cloudwatch_logs_control_messages_give_no_records() {
+        // A file of control messages only is a log with no records: converted, not skipped.
+        for name in ["control.json.gz", "cloudtrail-to-s3-1-2023"] {
+            let (verdict, items) = read_cwl(name, &gzip(CONTROL.as_bytes()));
+            assert_eq!(verdict, Ok(Verdict::Log), "{name}");
+            assert!(items.is_empty(), "{name}: {items:?}");
+        }
+        let data = data_message(&[("1", r#"{"eventName":"A"}"#), ("2", r#"{"eventName":"B"}"#)]);
+        let file = [
+            gzip(CONTROL.as_bytes()),
+            gzip(data.as_bytes()),
+            gzip(CONTROL.as_bytes()),
+        ];
+        let (verdict, items) = read_cwl("x.json.gz", &file.concat());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        let indexes: Vec<&str> = items.iter().map(|i| &i[..2]).collect();
+        assert_eq!(indexes, ["0:", "1:"]);
+    }
+
+    #[test]
+    fn cloudwatch_logs_bad_messages_and_log_events_are_reported() {
+        let good = data_message(&[("1", r#"{"eventName":"A"}"#)]);
+        let bad_events = data_message(&[
+            ("2", "not JSON at all"),
+            ("3", "[1,2]"),
+            ("4", r#"{"eventName":"D"}"#),
+            ("5", r#"{"eventName":"E""#),
+        ]);
+        let messages = [
+            good.as_str(),
+            &bad_events,
+            r#"{"messageType":"DATA_MESSAGE","owner":"1","logEvents":"oops"}"#,
+            r#"{"messageType":"DATA_MESSAGE","owner":"1"}"#,
+            r#"{"messageType":"SOMETHING_ELSE","logEvents":[]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[],"logEvents":[{"message":"{}"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[7,{"id":"6"},{"message":{"eventName":"G"}},{"message":"{}","message":"{}"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{\"a\":[[[[[[[[[1]]]]]]]]]}"}]}"#,
+            &good,
+        ];
+        let (verdict, items) = read_cwl("x.json", messages.join("\n").as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        let items: Vec<String> = items
+            .into_iter()
+            .map(|i| i.split(" in {").next().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            items,
+            [
+                r#"0: {"eventName":"A"}"#,
+                "1: bad: a CloudWatch Logs log event whose message is not JSON: expected ident at line 1 column 2",
+                "2: bad: a CloudWatch Logs log event whose message holds an array",
+                r#"3: {"eventName":"D"}"#,
+                "4: bad: a CloudWatch Logs log event whose message is not JSON: EOF while parsing an object at line 1 column 16",
+                "5: bad: a CloudWatch Logs DATA_MESSAGE whose logEvents is a string, not an array",
+                "6: bad: a CloudWatch Logs DATA_MESSAGE without logEvents",
+                "7: bad: a CloudWatch Logs message whose messageType is \"SOMETHING_ELSE\"; expected DATA_MESSAGE or CONTROL_MESSAGE",
+                "8: bad: a CloudWatch Logs message with \"logEvents\" twice",
+                "9: bad: a CloudWatch Logs log event that is a number, not an object",
+                "10: bad: a CloudWatch Logs log event without a message",
+                "11: bad: a CloudWatch Logs log event whose message is an object, not a string",
+                "12: bad: a CloudWatch Logs log event with \"message\" twice",
+                "13: bad: record is nested deeper than 8 levels",
+                r#"14: {"eventName":"A"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn cloudwatch_logs_messages_of_other_logs_are_not_cloudtrail() {
+        // A subscription on a Lambda function's log group: plain-text messages.
+        let lambda = data_message(&[("1", "START RequestId: 8f5e Version: $LATEST")]);
+        let flow_logs = data_message(&[("1", r#"{"version":2,"action":"ACCEPT"}"#)]);
+        let cases = [
+            (
+                &lambda,
+                "its first value is a CloudWatch Logs log event whose message is not JSON",
+            ),
+            (
+                &flow_logs,
+                "its first CloudWatch Logs log event has none of the keys of a CloudTrail record",
+            ),
+        ];
+        for (message, reason) in cases {
+            let file = [CONTROL, message].concat();
+            match read_cwl("x.json", file.as_bytes()).0 {
+                Err(Quarantine(r)) => {
+                    assert!(r.starts_with("JSON, but not CloudTrail: "), "{r}");
+                    assert!(r.contains(reason), "{r}");
+                }
+                other => panic!("expected quarantine, got {other:?}"),
+            }
+            // Firehose objects are named without an extension: skipped, not reported.
+            assert_eq!(
+                read_cwl("lambda-to-s3-1-2023", file.as_bytes()).0,
+                Ok(Verdict::Skip(
+                    "not a CloudTrail log (JSON of another kind)".into()
+                ))
+            );
+        }
+        // Invalid JSON breaks the file, as anywhere else.
+        let broken = [
+            data_message(&[("1", r#"{"eventName":"A"}"#)]),
+            "{\"messageType\":".into(),
+        ]
+        .concat();
+        match read_cwl("x.json", broken.as_bytes()).0 {
+            Err(Quarantine(r)) => assert!(r.contains("unexpected end of input"), "{r}"),
+            other => panic!("expected quarantine, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cloudwatch_logs_messages_over_the_limit_say_what_they_are() {
+        let small = data_message(&[("1", r#"{"eventName":"A"}"#)]);
+        let big = data_message(&[("2", &format!(r#"{{"eventName":"{}"}}"#, "x".repeat(5000)))]);
+        let (verdict, items) =
+            read_cwl("x.json", [small.as_str(), &big, &small].concat().as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(items.len(), 3);
+        assert!(
+            items[1].starts_with(&format!(
+                "1: bad: CloudWatch Logs message is {} bytes; the limit for a message with all its log events is 4096 (none of its records were read)",
+                big.len()
+            )),
+            "{}",
+            items[1]
+        );
+        assert!(
+            items[2].starts_with(r#"2: {"eventName":"A"}"#),
+            "{}",
+            items[2]
+        );
+    }
+
+    #[test]
+    fn a_record_that_mentions_message_type_is_still_a_record() {
+        let ndjson = concat!(
+            r#"{"eventVersion":"1.08","eventName":"A"}"#,
+            "\n",
+            r#"{"eventName":"Publish","requestParameters":{"messageType":"DATA_MESSAGE","logEvents":[]}}"#,
+            "\n",
+            r#"{"eventName":"B","messageType":"x"}"#,
+        );
+        let (verdict, items) = read_cwl("r.json", ndjson.as_bytes());
+        assert_eq!(verdict, Ok(Verdict::Log));
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|i| !i.contains(" in ")), "{items:?}");
     }
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// Every record in the files under `dir` (unwrapping Records, Events, arrays, NDJSON, EventBridge
-/// envelopes and event-history rows; skipping digests, non-objects and unreadable files).
+/// Every record in the files under `dir` (unwrapping Records, Events, arrays, NDJSON and
+/// concatenated JSON, EventBridge envelopes, event-history rows and CloudWatch Logs subscription
+/// messages; skipping digests, control messages, non-objects and unreadable files).
 pub fn records_under(dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();
     for rel in super::files_under(dir) {
@@ -37,18 +38,15 @@ pub fn records_in(path: &Path) -> Vec<Value> {
         }
     };
     let text = text.trim_start_matches('\u{feff}');
-    let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
-        Ok(value) => vec![value],
-        Err(_) => {
-            let lines: Result<Vec<Value>, _> = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(serde_json::from_str)
-                .collect();
-            lines.unwrap_or_default()
-        }
-    };
-    values.into_iter().flat_map(unwrap).collect()
+    // One value, NDJSON, or values back to back (as Kinesis Data Firehose concatenates them).
+    let values: Result<Vec<Value>, _> = serde_json::Deserializer::from_str(text)
+        .into_iter()
+        .collect();
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(unwrap)
+        .collect()
 }
 
 fn unwrap(value: Value) -> Vec<Value> {
@@ -63,6 +61,24 @@ fn unwrap(value: Value) -> Vec<Value> {
             }
             if obj.contains_key("digestStartTime") {
                 return Vec::new();
+            }
+            if let Some(Value::String(kind)) = obj.get("messageType")
+                && obj.contains_key("logEvents")
+            {
+                // A CloudWatch Logs subscription message: each log event's message is a record as
+                // a JSON string. A CONTROL_MESSAGE's are plain text, not records.
+                if kind != "DATA_MESSAGE" {
+                    return Vec::new();
+                }
+                let Some(Value::Array(events)) = obj.get("logEvents") else {
+                    return Vec::new();
+                };
+                return events
+                    .iter()
+                    .filter_map(|event| event.get("message")?.as_str())
+                    .filter_map(|message| serde_json::from_str::<Value>(message).ok())
+                    .filter(Value::is_object)
+                    .collect();
             }
             if let Some(Value::String(inner)) = obj.get("CloudTrailEvent") {
                 return serde_json::from_str::<Value>(inner)
