@@ -12,9 +12,12 @@ Exit codes: 0 all converted; 3 finished, but something was quarantined (see the 
 2 usage error; 1 could not run or failed (unreadable SOURCE, unwritable DEST, DEST in use, …);
 checkpoints committed before a failure stay committed.
 
-Object stores: credentials, region and endpoint come from the environment
-(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL,
-AWS_ALLOW_HTTP; GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY, …).";
+Object stores: S3 credentials are found as the AWS CLI finds them: keys in the environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the profile (--profile or
+AWS_PROFILE, in ~/.aws/config and ~/.aws/credentials: keys, SSO after `aws sso login`,
+credential_process, role_arn), web identity, container or EC2 instance credentials. Region from
+AWS_REGION or the profile; AWS_ENDPOINT_URL, AWS_ALLOW_HTTP for S3-compatible servers. GCS and
+Azure: GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY, ….";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +29,17 @@ AWS_ALLOW_HTTP; GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAG
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// AWS profile for s3:// locations, from ~/.aws/config and ~/.aws/credentials: its keys, SSO
+    /// session (after `aws sso login --profile NAME`), credential_process or role, and its region.
+    /// Overrides AWS_PROFILE and keys in the environment
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +98,40 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<std::time::Duration>,
 
+    /// Only deliveries of this UTC day or later, by the day folder of their key
+    /// (AWSLogs/…/REGION/YYYY/MM/DD/): YYYY-MM-DD, today, yesterday, 7d, 2w. Rows still land in
+    /// partitions by event time
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only deliveries of this UTC day or earlier, by the day folder of their key
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// Only these accounts (12-digit ids, comma-separated), by the account folder of their key
+    #[arg(long, value_name = "ID,…", value_delimiter = ',', value_parser = parse_account)]
+    pub accounts: Vec<String>,
+
+    /// Only these regions (comma-separated), by the region folder of their key
+    #[arg(long, value_name = "REGION,…", value_delimiter = ',', value_parser = parse_region)]
+    pub regions: Vec<String>,
+
+    /// List every delivery day. Without it (and without --since), a run lists each account and
+    /// region of a CloudTrail layout from the day before the newest day it already converted
+    #[arg(long)]
+    pub full_scan: bool,
+
+    /// Show what would be converted (accounts, regions, days, files, bytes, listing requests)
+    /// and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Convert only share I of N (I from 0): N workers with the same N can convert one SOURCE
+    /// into one DEST at once. auto/N takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)
+    /// or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job)
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::convert::Shard>,
+
     /// Length of the lease on an object-store DEST, in seconds (it is renewed while the run lasts)
     #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
     pub lease_seconds: f64,
@@ -111,6 +159,29 @@ pub struct ConvertArgs {
 
 fn parse_partition_spec(s: &str) -> Result<PartitionSpec, String> {
     s.parse()
+}
+
+fn parse_shard(s: &str) -> Result<crate::convert::Shard, String> {
+    s.parse()
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        true => Ok(s.to_string()),
+        false => Err(format!("'{s}' is not an AWS account id (12 digits)")),
+    }
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let valid = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    match valid {
+        true => Ok(s.to_string()),
+        false => Err(format!("'{s}' is not an AWS region (such as us-east-1)")),
+    }
 }
 
 fn parse_checkpoint(s: &str) -> Result<crate::convert::CheckpointEvery, String> {

@@ -78,6 +78,10 @@ fn usage_line(e: &clap::Error) -> String {
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
+    // Every s3:// location of the run takes its credentials and region from this profile.
+    crate::store::configure(crate::store::StoreOptions {
+        profile: cli.profile,
+    });
     match cli.command {
         Command::Convert(args) => run_convert(args),
         Command::Export(args) => run_export(args),
@@ -143,6 +147,24 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
         false => |line| eprintln!("trailpq: {line}"),
     };
     options.warn = |line| eprintln!("trailpq: warning: {line}");
+    let set = |values: Vec<String>| (!values.is_empty()).then(|| values.into_iter().collect());
+    options.listing = crate::listing::ListOptions {
+        since: args.since,
+        until: args.until,
+        accounts: set(args.accounts),
+        regions: set(args.regions),
+        full_scan: args.full_scan,
+        ..Default::default()
+    };
+    options.shard = args.shard;
+    options.dry_run = args.dry_run;
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since > until
+    {
+        return Err(Error::Usage(format!(
+            "--since {since} is after --until {until}"
+        )));
+    }
     // Check that the report can be written before doing the work.
     let write_report = |report: &crate::report::Report| {
         args.report.as_ref().map_or(Ok(()), |path| {
@@ -157,6 +179,10 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     let (report, result) = runtime(threads)?.block_on(convert::run(options));
     // The report is written on every exit, with `error` when the run failed.
     write_report(&report)?;
+    if report.dry_run && result.is_ok() {
+        print_stdout(&report.plan_summary())?;
+        return Ok(0);
+    }
     if !args.quiet && (result.is_ok() || report.files_read > 0) {
         eprint!("{}", report.summary());
     }

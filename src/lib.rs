@@ -14,6 +14,7 @@
 pub mod convert;
 pub mod error;
 pub mod flatten;
+pub mod listing;
 pub mod progress;
 pub mod report;
 pub mod schema;

@@ -42,6 +42,11 @@ impl Progress {
         }
     }
 
+    /// More input to read (the listing streams in while the run goes on).
+    pub fn add_total(&self, n: u64) {
+        self.bar.inc_length(n);
+    }
+
     /// Input bytes consumed (called from reader threads).
     pub fn add_bytes(&self, n: u64) {
         self.bar.inc(n);

@@ -36,6 +36,20 @@ pub struct Output {
     pub bytes: usize,
 }
 
+/// What the run found to convert: the plan of a dry run, and what a real run set out to read.
+#[derive(Debug, Default, Serialize)]
+pub struct Plan {
+    /// Files to read, and their bytes (compressed where they are).
+    pub files: u64,
+    pub bytes: u64,
+    /// Accounts, regions and delivery days of the files to read that are in the CloudTrail layout.
+    pub accounts: std::collections::BTreeSet<String>,
+    pub regions: std::collections::BTreeSet<String>,
+    pub days: u64,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub run_id: String,
@@ -43,8 +57,15 @@ pub struct Report {
     pub sources: Vec<String>,
     pub dest: String,
     pub partition_by: Vec<String>,
-    /// Files listed under the sources.
+    /// Only planned, nothing written (`--dry-run`).
+    pub dry_run: bool,
+    /// Files listed under the sources (this shard's, when sharded).
     pub files_found: u64,
+    /// Files listed that belong to other shards (`--shard`).
+    pub files_other_shards: u64,
+    /// Listing requests made, and the object keys they returned.
+    pub list_requests: u64,
+    pub keys_listed: u64,
     /// Files converted by an earlier run into the same DEST, and not changed since: not read again.
     pub files_unchanged: u64,
     /// Files converted by an earlier run that changed since (size or ETag): converted again,
@@ -71,6 +92,8 @@ pub struct Report {
     pub records_quarantined: Vec<RecordIssue>,
     /// Quarantined records beyond the listed ones (the list is capped at 100,000).
     pub records_quarantined_unlisted: u64,
+    /// What the run set out to read.
+    pub plan: Plan,
     /// Checkpoints committed by this run.
     pub checkpoints: u32,
     pub outputs: Vec<Output>,
@@ -193,6 +216,56 @@ impl Report {
         serde_json::to_string_pretty(self).expect("the report serializes")
     }
 
+    /// What a dry run found: the plan, for people.
+    pub fn plan_summary(&self) -> String {
+        let plan = &self.plan;
+        let list = |items: &std::collections::BTreeSet<String>| {
+            let shown: Vec<&str> = items.iter().take(8).map(String::as_str).collect();
+            let more = items.len().saturating_sub(shown.len());
+            match more {
+                0 => shown.join(", "),
+                _ => format!("{}, … ({more} more)", shown.join(", ")),
+            }
+        };
+        let mut out = format!(
+            "dry run: would convert {} file{} ({:.1} MB) into {}\n",
+            thousands(plan.files),
+            plural(plan.files),
+            plan.bytes as f64 / 1e6,
+            self.dest
+        );
+        if !plan.accounts.is_empty() {
+            out.push_str(&format!(
+                "  accounts: {} ({})\n  regions: {} ({})\n",
+                plan.accounts.len(),
+                list(&plan.accounts),
+                plan.regions.len(),
+                list(&plan.regions)
+            ));
+        }
+        if let (Some(first), Some(last)) = (&plan.first_day, &plan.last_day) {
+            out.push_str(&format!(
+                "  delivery days: {} ({first} to {last})\n",
+                plan.days
+            ));
+        }
+        out.push_str(&format!(
+            "  already converted: {} file{}; skipped: {}; other shards: {}\n",
+            thousands(self.files_unchanged),
+            plural(self.files_unchanged),
+            thousands(self.files_skipped),
+            thousands(self.files_other_shards)
+        ));
+        out.push_str(&format!(
+            "  listing: {} request{}, {} key{}\n",
+            thousands(self.list_requests),
+            plural(self.list_requests),
+            thousands(self.keys_listed),
+            plural(self.keys_listed)
+        ));
+        out
+    }
+
     /// The human summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let mut out = String::new();
@@ -243,6 +316,15 @@ impl Report {
                 plural(self.outputs.len() as u64),
                 self.output_bytes as f64 / 1e6,
                 self.dest
+            ));
+        }
+        if self.list_requests > 0 {
+            out.push_str(&format!(
+                "  listed {} key{} in {} request{}\n",
+                thousands(self.keys_listed),
+                plural(self.keys_listed),
+                thousands(self.list_requests),
+                plural(self.list_requests)
             ));
         }
         if self.files_unchanged > 0 {

@@ -113,11 +113,8 @@ impl<'a> TrailKey<'a> {
 pub fn scope(key: &str) -> String {
     match TrailKey::parse(key) {
         Some(t) => format!(
-            "aws/{:016x}/{}/{}/{}/{}",
-            fnv64(t.root),
-            t.account,
-            t.kind.dir(),
-            t.region,
+            "{}/{}",
+            folder_key(t.root, t.account, t.kind, t.region),
             t.day.format("%Y-%m-%d")
         ),
         None => {
@@ -125,6 +122,20 @@ pub fn scope(key: &str) -> String {
             format!("dir/{:016x}", fnv64(parent))
         }
     }
+}
+
+/// A delivery-folder scope taken apart: its region folder (`aws/<root>/<account>/<kind>/<region>`,
+/// the key of the folder's watermarks) and its day. `None` for scopes of plain folders.
+pub fn split_scope(scope: &str) -> Option<(&str, NaiveDate)> {
+    let rest = scope.strip_prefix("aws/")?;
+    let (folder, day) = scope.rsplit_once('/')?;
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    (rest.split('/').count() == 5).then_some((folder, day))
+}
+
+/// The scope-style key of a region's delivery folder: `aws/<root hash>/<account>/<kind>/<region>`.
+pub fn folder_key(root: &str, account: &str, kind: Kind, region: &str) -> String {
+    format!("aws/{:016x}/{account}/{}/{region}", fnv64(root), kind.dir())
 }
 
 /// FNV-1a, 64 bits: a stable hash (the same value in every version), for short, safe names.
@@ -184,6 +195,14 @@ mod tests {
         assert_ne!(scope(a), scope(other_bucket));
         assert!(scope(a).starts_with("aws/"));
         assert!(scope(a).ends_with("/111122223333/CloudTrail/us-east-1/2024-05-01"));
+        let scope_a = scope(a);
+        let (folder, day) = split_scope(&scope_a).unwrap();
+        assert_eq!(day, NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+        assert_eq!(
+            folder,
+            folder_key("s3://b/AWSLogs", "111122223333", Kind::Logs, "us-east-1")
+        );
+        assert_eq!(split_scope(&scope("/in/a.json")), None);
         // Other keys: one scope per folder.
         assert_eq!(scope("/in/a.json"), scope("/in/b.json"));
         assert_ne!(scope("/in/a.json"), scope("/in/sub/a.json"));

@@ -1,41 +1,44 @@
 //! The `convert` command: sources in, partitioned Parquet out, with a report.
 //!
-//! Files are fetched concurrently (object stores are latency-bound) and converted on a pool of
-//! `--threads` CPU workers; the writer buffers rows by partition and encodes files on the same
-//! pool. A file's rows reach the writer only once the whole file has been read without a
-//! problem, so a broken file never contributes rows. Files too large to hold are read twice:
-//! first to check them, then to stream their rows.
+//! The listing ([`crate::listing`]) streams what it finds; the planner ([`plan`]) decides for each
+//! file whether to read it; files are fetched concurrently (object stores are latency-bound) and
+//! converted on a pool of `--threads` CPU workers ([`job`]); the writer buffers rows by partition
+//! and encodes files on the same pool. Work starts while the listing goes on, and memory does not
+//! grow with the number of objects.
 //!
 //! The run commits in checkpoints (every `--checkpoint` of time or input): the writer's files of
 //! the files done so far are committed with those files' sources, so a crash, kill or fatal error
 //! loses at most the checkpoint in flight. A checkpoint waits until no large file is half
 //! streamed, so each source's rows are committed together.
 
+mod job;
+mod plan;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::Read;
-use std::ops::ControlFlow;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
-use futures::StreamExt;
-use object_store::{ObjectMeta, ObjectStoreExt};
+use futures::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::error::{Error, Result};
-use crate::flatten::{BatchBuilder, Provenance, RecordError};
-use crate::progress::{CountingReader, Progress};
+use crate::listing::{self, ListOptions, ListStats};
+use crate::progress::Progress;
 use crate::report::{Output, Report};
-use crate::shape::{self, Item, Limits, Quarantine, Verdict};
-use crate::sources::{self, Kind, TrailKey};
-use crate::store::{Location, describe};
+use crate::shape::Limits;
+use crate::sources::TrailKey;
+use crate::store::Location;
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
 use crate::table::state::{self, ScopeState, SourceEntry};
 use crate::table::{Dest, LAYOUT_VERSION, MAIN_LEASE, OpenOptions, TableMeta};
 use crate::writer::partition::PartitionSpec;
 use crate::writer::{PartitionWriter, WriterConfig};
+use job::{Job, Outcome};
+pub use plan::Shard;
+use plan::{Decision, Outstanding, Planner, SourceFile};
 
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
@@ -55,6 +58,12 @@ pub struct ConvertOptions {
     pub lease: LeaseOptions,
     /// Shows a warning as soon as it is known (it is also in the report).
     pub warn: fn(&str),
+    /// Which deliveries to list (days, accounts, regions; incremental or full).
+    pub listing: ListOptions,
+    /// This run's share of the work, when several workers share it.
+    pub shard: Option<Shard>,
+    /// Plan only: list and compare with DEST, write nothing.
+    pub dry_run: bool,
 }
 
 impl ConvertOptions {
@@ -71,7 +80,16 @@ impl ConvertOptions {
             checkpoint: CheckpointEvery::default(),
             lease: LeaseOptions::new(MAIN_LEASE),
             warn: |_| {},
+            listing: ListOptions::default(),
+            shard: None,
+            dry_run: false,
         }
+    }
+
+    /// The lease this run takes: its shard's, or the main one.
+    fn lease_name(&self) -> String {
+        self.shard
+            .map_or_else(|| MAIN_LEASE.to_string(), |s| s.lease_name())
     }
 }
 
@@ -143,54 +161,16 @@ pub fn default_threads() -> usize {
         .unwrap_or(2)
 }
 
-/// Rows per batch handed from a converter to the writer.
-const BATCH_ROWS: usize = 16 * 1024;
-/// Object-store files up to this size are fetched whole, concurrently; larger ones are streamed.
-const PREFETCH_MAX: u64 = 16 << 20;
-/// Bytes of prefetched files held at once, in KiB permits.
-const PREFETCH_BUDGET_KIB: usize = 128 * 1024;
-
-/// One input file.
-#[derive(Debug, Clone)]
-struct SourceFile {
-    loc: Arc<Location>,
-    meta: ObjectMeta,
-    /// File path or URL, as recorded in `source_key`.
-    key: String,
-    /// Where its conversion is recorded ([`sources::scope`]).
-    scope: String,
-}
-
-impl SourceFile {
-    fn entry(&self) -> SourceEntry {
-        SourceEntry {
-            key: self.key.clone(),
-            size: self.meta.size,
-            version: self
-                .meta
-                .e_tag
-                .clone()
-                .unwrap_or_else(|| self.meta.last_modified.to_rfc3339()),
-        }
-    }
-}
-
-/// What became of one file.
-enum Outcome {
-    Converted {
-        parts: Vec<(String, RecordBatch)>,
-        written: u64,
-        bad: Vec<(u64, String)>,
-        json_bytes: u64,
-    },
-    Skipped(String),
-    Quarantined(String),
-    /// The store would not give the file: not converted, read again next run.
-    Unreadable(String),
-}
-
-/// Messages from converters to the run loop.
+/// Messages from the planner and the converters to the run loop.
 enum Msg {
+    /// What the planner decided about a listed file that is not read.
+    Planned(Decision),
+    /// A file to read (counted when it is planned; in a dry run, nothing more happens).
+    Reading {
+        key: String,
+        size: u64,
+        changed: bool,
+    },
     /// Rows of a file being streamed (too large to hold): its key, the partition, the rows.
     Rows(Arc<str>, String, RecordBatch),
     /// A file is done.
@@ -227,106 +207,161 @@ pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
 
 async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Result<()> {
     let dest_loc = Location::parse(&options.dest)?;
-    // Sources first: an unreadable SOURCE stops the run before DEST is touched.
-    let mut files = Vec::new();
-    for given in &options.sources {
-        let loc = Arc::new(Location::parse(given)?);
-        for meta in loc.list_files().await? {
-            let key = loc.display(&meta.location);
-            files.push(SourceFile {
-                loc: loc.clone(),
-                meta,
-                scope: sources::scope(&key),
-                key,
-            });
+    let sources = plan::distinct_sources(&options.sources)?;
+    let lease = options.lease_name();
+    // Where this lease's incremental listing resumes (read only; the lease is taken later).
+    let mut listing = options.listing.clone();
+    listing.complete = state::read_watermarks(&dest_loc, &lease)
+        .await?
+        .complete
+        .into_iter()
+        .collect();
+    let stats = Arc::new(ListStats::default());
+    // The first listing of each SOURCE happens here: an unreadable SOURCE stops the run before
+    // DEST is touched.
+    let found = listing::list(sources, Arc::new(listing), stats.clone()).await?;
+    let result = if options.dry_run {
+        report.dry_run = true;
+        if let Some(meta) = crate::table::read_meta(&dest_loc).await? {
+            check_partitioning(&meta, options)?;
         }
-    }
-
-    let open = OpenOptions {
-        run_id: report.run_id.clone(),
-        lease: options.lease.clone(),
+        convert(report, None, dest_loc, found, options).await
+    } else {
+        let open = OpenOptions {
+            run_id: report.run_id.clone(),
+            lease: LeaseOptions {
+                name: lease,
+                ..options.lease.clone()
+            },
+        };
+        let (dest, opened) = Dest::open(dest_loc.clone(), open).await?;
+        for warning in &opened.warnings {
+            (options.warn)(warning);
+        }
+        report.notes = opened.notes;
+        report.warnings = opened.warnings;
+        report.sources_forgotten = opened.sources_forgotten;
+        let dest = Arc::new(dest);
+        let result = convert(report, Some(&dest), dest_loc, found, options).await;
+        dest.release().await;
+        result
     };
-    let (dest, opened) = Dest::open(dest_loc, open).await?;
-    for warning in &opened.warnings {
-        (options.warn)(warning);
-    }
-    report.notes = opened.notes;
-    report.warnings = opened.warnings;
-    report.sources_forgotten = opened.sources_forgotten;
-    let dest = Arc::new(dest);
-    let result = convert(report, &dest, files, options).await;
-    dest.release().await;
+    report.list_requests = stats.requests();
+    report.keys_listed = stats.keys();
     result
 }
 
-async fn convert(
-    report: &mut Report,
-    dest: &Arc<Dest>,
-    files: Vec<SourceFile>,
-    options: &ConvertOptions,
-) -> Result<()> {
-    let spec = &options.partition_by;
-    let meta = TableMeta {
-        partition_by: report.partition_by.clone(),
-        schema_version: crate::schema::SCHEMA_VERSION.into(),
-        layout: LAYOUT_VERSION,
-    };
-    if let Some(existing) = dest.table_meta()
-        && existing.partition_by != meta.partition_by
-    {
+fn check_partitioning(existing: &TableMeta, options: &ConvertOptions) -> Result<()> {
+    let wanted = options.partition_by.names();
+    if existing.partition_by != wanted {
         return Err(Error::Usage(format!(
             "{} holds a table partitioned by {}; convert into it with --partition-by {1}, or use a new DEST",
             options.dest,
             existing.partition_by.join(",")
         )));
     }
+    Ok(())
+}
 
-    let (todo, known) = plan(report, files, dest, options.warn).await?;
+/// Plans each listed file as it comes, reads and converts the ones to convert, and commits
+/// checkpoints; `dest` is `None` in a dry run, which only plans.
+async fn convert(
+    report: &mut Report,
+    dest: Option<&Arc<Dest>>,
+    dest_loc: Location,
+    mut found: mpsc::Receiver<Result<listing::Found, crate::store::StoreError>>,
+    options: &ConvertOptions,
+) -> Result<()> {
+    let meta = TableMeta {
+        partition_by: report.partition_by.clone(),
+        schema_version: crate::schema::SCHEMA_VERSION.into(),
+        layout: LAYOUT_VERSION,
+    };
+    if let Some(existing) = dest.and_then(|d| d.table_meta()) {
+        check_partitioning(&existing, options)?;
+    }
+
     let threads = options.threads.max(1);
     let cpu = Arc::new(Semaphore::new(threads));
-    let progress = Progress::new(todo.iter().map(|f| f.meta.size).sum(), options.progress);
+    let progress = Progress::new(0, options.progress && dest.is_some());
+    let planner = Arc::new(Planner::new(dest_loc, options.shard));
+    let outstanding = Arc::new(Outstanding::default());
+    let job = Arc::new(Job::new(
+        options.partition_by.clone(),
+        options.limits,
+        options.hold_bytes,
+        cpu.clone(),
+        progress.clone(),
+    ));
 
     // Each message may hold a whole file's rows: keep few in flight.
-    let (tx, mut rx) = mpsc::channel::<Msg>(threads);
-    let job = Arc::new(Job {
-        spec: spec.clone(),
-        limits: options.limits,
-        hold_bytes: options.hold_bytes,
-        cpu: cpu.clone(),
-        prefetch: Arc::new(Semaphore::new(PREFETCH_BUDGET_KIB)),
-        progress: progress.clone(),
-        runtime: tokio::runtime::Handle::current(),
-    });
+    let (tx, mut rx) = mpsc::channel::<Msg>(threads.max(4));
     let fetchers = (threads * 4).max(16);
-    let feeder = tokio::spawn(async move {
-        futures::stream::iter(todo)
-            .for_each_concurrent(fetchers, |file| {
-                let (job, tx) = (job.clone(), tx.clone());
-                async move { job.process(file, tx).await }
-            })
-            .await;
-    });
+    let dry_run = dest.is_none();
+    let feeder = {
+        let (outstanding, progress) = (outstanding.clone(), progress.clone());
+        tokio::spawn(async move {
+            let listed = futures::stream::poll_fn(move |cx| found.poll_recv(cx));
+            listed
+                .map(|item| {
+                    let planner = planner.clone();
+                    async move { planner.decide(item?).await }.boxed()
+                })
+                .buffered(PLANNING)
+                .for_each_concurrent(fetchers, |decision| {
+                    let (job, tx, outstanding, progress) = (
+                        job.clone(),
+                        tx.clone(),
+                        outstanding.clone(),
+                        progress.clone(),
+                    );
+                    async move {
+                        let (file, changed) = match decision {
+                            Ok(Decision::Convert { file, changed }) => (file, changed),
+                            Ok(other) => {
+                                let _ = tx.send(Msg::Planned(other)).await;
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Msg::Fatal(e)).await;
+                                return;
+                            }
+                        };
+                        let reading = Msg::Reading {
+                            key: file.key.clone(),
+                            size: file.meta.size,
+                            changed,
+                        };
+                        if tx.send(reading).await.is_err() || dry_run {
+                            return;
+                        }
+                        progress.add_total(file.meta.size);
+                        outstanding.started(&file.scope);
+                        job.process(file, tx).await
+                    }
+                    .boxed()
+                })
+                .await;
+        })
+    };
 
     let mut collector = Collector {
-        writer: Some(PartitionWriter::new(
-            dest.clone(),
-            0,
-            options.writer,
-            cpu.clone(),
-            threads,
-        )),
+        writer: dest
+            .map(|d| PartitionWriter::new(d.clone(), 0, options.writer, cpu.clone(), threads)),
         report,
-        dest: dest.clone(),
+        dest: dest.cloned(),
         options,
         cpu,
         meta,
-        known,
+        outstanding,
         checkpoint: 0,
         pending: BTreeMap::new(),
+        known: HashMap::new(),
         since: Instant::now(),
         since_bytes: 0,
         streaming: HashSet::new(),
         progress: progress.clone(),
+        days: BTreeSet::new(),
     };
     let mut result = Ok(());
     while let Some(msg) = rx.recv().await {
@@ -349,89 +384,72 @@ async fn convert(
     if result.is_err() {
         collector.abandon().await;
     }
+    collector.finish_plan();
     result
 }
 
-/// Decides which files to read: each file once, not the output itself, not digests, and not what
-/// an earlier run converted. Reads what is recorded for the scopes of the files listed, and
-/// nothing else. Orders the files so that one day's deliveries come together, and a day's
-/// partition fills up before the next one starts.
-async fn plan(
-    report: &mut Report,
-    mut files: Vec<SourceFile>,
-    dest: &Dest,
-    warn: fn(&str),
-) -> Result<(Vec<SourceFile>, HashMap<String, ScopeState>)> {
-    let dest_prefix = format!(
-        "{}/",
-        dest.loc.display(&dest.loc.prefix).trim_end_matches('/')
-    );
-    files.sort_by(|a, b| a.key.cmp(&b.key));
-    files.dedup_by(|a, b| a.key == b.key);
-    report.files_found = files.len() as u64;
-    let mut candidates = Vec::new();
-    for file in files {
-        let digest = file.key.contains("/CloudTrail-Digest/")
-            || TrailKey::parse(&file.key).is_some_and(|t| t.kind == Kind::Digest);
-        if file.key.starts_with(&dest_prefix) {
-            report.skip(&file.key, "part of the destination".into());
-        } else if digest {
-            report.skip(&file.key, "CloudTrail digest file".into());
-        } else {
-            candidates.push(file);
-        }
-    }
-    let scopes: BTreeSet<String> = candidates.iter().map(|f| f.scope.clone()).collect();
-    let known = state::load_many(&dest.loc, scopes).await?;
-    for warning in known.values().flat_map(|s| &s.damaged) {
-        (warn)(warning);
-        report.warnings.push(warning.clone());
-    }
-    let mut todo = Vec::new();
-    for file in candidates {
-        let recorded = known
-            .get(&file.scope)
-            .and_then(|s| s.sources.get(&file.key));
-        if recorded == Some(&file.entry()) {
-            report.files_unchanged += 1;
-            continue;
-        }
-        if recorded.is_some() {
-            report.changed(&file.key);
-        }
-        todo.push(file);
-    }
-    todo.sort_by_cached_key(|f| (delivery_date(&f.key), f.key.clone()));
-    Ok((todo, known))
-}
+/// Files planned at once (reading the state of their folders).
+const PLANNING: usize = 64;
 
-/// The run loop's side: takes each file's outcome into the report and its rows into the
-/// writer, and commits checkpoints.
+/// The run loop's side: takes each plan and each file's outcome into the report and its rows
+/// into the writer, and commits checkpoints.
 struct Collector<'r> {
     report: &'r mut Report,
-    dest: Arc<Dest>,
+    /// `None` in a dry run.
+    dest: Option<Arc<Dest>>,
     options: &'r ConvertOptions,
     cpu: Arc<Semaphore>,
     meta: TableMeta,
-    /// What is recorded for the scopes of the files listed.
-    known: HashMap<String, ScopeState>,
+    outstanding: Arc<Outstanding>,
     /// The writer of the checkpoint in flight.
     writer: Option<PartitionWriter>,
     checkpoint: u32,
-    /// Sources converted in the checkpoint in flight, by scope.
+    /// Sources converted in the checkpoint in flight, by scope, and what was recorded of those
+    /// scopes when their files were planned.
     pending: BTreeMap<String, Vec<SourceEntry>>,
+    known: HashMap<String, Arc<ScopeState>>,
     /// When the checkpoint in flight started, and the input bytes read since.
     since: Instant,
     since_bytes: u64,
     /// Large files whose rows are being streamed and which are not done yet.
     streaming: HashSet<Arc<str>>,
     progress: Progress,
+    /// Delivery days of the files planned for reading (for the plan in the report).
+    days: BTreeSet<chrono::NaiveDate>,
 }
 
 impl Collector<'_> {
     async fn take(&mut self, msg: Msg) -> Result<()> {
-        self.dest.check_lease()?;
+        if let Some(dest) = &self.dest {
+            dest.check_lease()?;
+        }
         match msg {
+            Msg::Planned(decision) => match decision {
+                Decision::Skip { key, reason } => {
+                    self.report.files_found += 1;
+                    self.report.skip(&key, reason);
+                }
+                Decision::Unchanged => {
+                    self.report.files_found += 1;
+                    self.report.files_unchanged += 1;
+                }
+                Decision::OtherShard => self.report.files_other_shards += 1,
+                Decision::Convert { .. } => unreachable!("files to read come as Reading"),
+            },
+            Msg::Reading { key, size, changed } => {
+                self.report.files_found += 1;
+                if changed {
+                    self.report.changed(&key);
+                }
+                let plan = &mut self.report.plan;
+                plan.files += 1;
+                plan.bytes += size;
+                if let Some(t) = TrailKey::parse(&key) {
+                    plan.accounts.insert(t.account.to_string());
+                    plan.regions.insert(t.region.to_string());
+                    self.days.insert(t.day);
+                }
+            }
             Msg::Rows(key, partition, batch) => {
                 self.streaming.insert(key);
                 self.writer().add(partition, batch).await?
@@ -440,6 +458,10 @@ impl Collector<'_> {
                 self.streaming.remove(file.key.as_str());
                 self.report.bytes_read += bytes_read;
                 self.since_bytes += bytes_read;
+                if !matches!(outcome, Outcome::Unreadable(_)) {
+                    // A file the store would not give holds its day back: read it next run.
+                    self.outstanding.finished(&file.scope);
+                }
                 match outcome {
                     Outcome::Converted {
                         parts,
@@ -456,6 +478,9 @@ impl Collector<'_> {
                             .entry(file.scope.clone())
                             .or_default()
                             .push(file.entry());
+                        self.known
+                            .entry(file.scope.clone())
+                            .or_insert_with(|| file.state.clone());
                         for (partition, batch) in parts {
                             self.writer().add(partition, batch).await?;
                         }
@@ -486,12 +511,15 @@ impl Collector<'_> {
 
     /// Writes out the checkpoint in flight and commits it with its sources; starts the next.
     async fn commit_checkpoint(&mut self) -> Result<()> {
+        let Some(dest) = self.dest.clone() else {
+            return Ok(());
+        };
         let writer = self.writer.take().expect("a writer between checkpoints");
         let written = writer.finish().await?;
         let number = self.checkpoint;
         self.checkpoint += 1;
         self.writer = Some(PartitionWriter::new(
-            self.dest.clone(),
+            dest.clone(),
             self.checkpoint,
             self.options.writer,
             self.cpu.clone(),
@@ -499,6 +527,7 @@ impl Collector<'_> {
         ));
         self.since = Instant::now();
         self.since_bytes = 0;
+        let known = std::mem::take(&mut self.known);
         if self.pending.is_empty() && written.is_empty() {
             return Ok(());
         }
@@ -508,326 +537,38 @@ impl Collector<'_> {
             sources: std::mem::take(&mut self.pending),
             records: self.report.records_uncommitted,
         };
-        let finals = self
-            .dest
-            .commit(checkpoint, &self.meta, &mut self.known)
-            .await?;
-        let dest = &self.dest.loc;
+        let finals = dest.commit(checkpoint, &self.meta, &known).await?;
+        let loc = &dest.loc;
         self.report
             .committed(written.iter().zip(finals).map(|(file, path)| Output {
-                path: dest.display(&dest.child(&[&path])),
+                path: loc.display(&loc.child(&[&path])),
                 rows: file.rows,
                 bytes: file.bytes,
             }));
+        // Everything started before is now committed, except what is still in flight.
+        dest.advance_watermarks(&self.outstanding.complete())
+            .await?;
         Ok(())
     }
 
     /// After a failure: the checkpoint in flight is not committed.
     async fn abandon(&mut self) {
         drop(self.writer.take());
-        self.dest.abandon(self.checkpoint).await;
-        if self.checkpoint > 0 {
-            self.dest.abandon(self.checkpoint - 1).await;
-        }
-    }
-}
-
-/// Shared state of the converters.
-struct Job {
-    spec: PartitionSpec,
-    limits: Limits,
-    hold_bytes: usize,
-    cpu: Arc<Semaphore>,
-    prefetch: Arc<Semaphore>,
-    progress: Progress,
-    runtime: tokio::runtime::Handle,
-}
-
-/// How a file's rows leave the converter.
-enum Mode {
-    /// Held until the file is done (or dropped when it grows past the limit).
-    Hold,
-    /// Sent to the writer as they come (second pass over a large file).
-    Stream(mpsc::Sender<Msg>, Arc<str>),
-}
-
-/// Result of one pass over a file.
-enum Pass {
-    Done(Outcome, u64),
-    /// Valid, but too large to hold: stream it.
-    TooLarge(u64),
-}
-
-impl Job {
-    async fn process(self: Arc<Self>, file: SourceFile, tx: mpsc::Sender<Msg>) {
-        let msg = match self.clone().pass(&file, Mode::Hold).await {
-            Ok(Pass::Done(outcome, bytes)) => Msg::Done(file, outcome, bytes),
-            Ok(Pass::TooLarge(first_bytes)) => {
-                let stream = Mode::Stream(tx.clone(), Arc::from(file.key.as_str()));
-                match self.clone().pass(&file, stream).await {
-                    Ok(Pass::Done(
-                        Outcome::Converted {
-                            written,
-                            bad,
-                            json_bytes,
-                            ..
-                        },
-                        bytes,
-                    )) => Msg::Done(
-                        file,
-                        Outcome::Converted {
-                            parts: Vec::new(),
-                            written,
-                            bad,
-                            json_bytes,
-                        },
-                        first_bytes + bytes,
-                    ),
-                    // Rows of this file were already sent: the checkpoint cannot be committed.
-                    Ok(Pass::Done(Outcome::Unreadable(reason), _)) => {
-                        Msg::Fatal(Error::Failed(format!(
-                            "{} could not be read to the end ({reason}); run convert again",
-                            file.key
-                        )))
-                    }
-                    Ok(Pass::Done(Outcome::Quarantined(reason) | Outcome::Skipped(reason), _)) => {
-                        Msg::Fatal(Error::Failed(format!(
-                            "{} changed while it was read ({reason}); run convert again",
-                            file.key
-                        )))
-                    }
-                    Ok(Pass::TooLarge(_)) => unreachable!("streaming never holds rows"),
-                    Err(e) => Msg::Fatal(e),
-                }
-            }
-            Err(e) => Msg::Fatal(e),
-        };
-        let _ = tx.send(msg).await;
-    }
-
-    /// One pass over a file: open it, then read and convert it on the CPU pool.
-    async fn pass(self: Arc<Self>, file: &SourceFile, mode: Mode) -> Result<Pass> {
-        let input = match self.open(file).await {
-            Ok(input) => input,
-            Err(reason) => return Ok(Pass::Done(Outcome::Unreadable(reason), 0)),
-        };
-        let permit = self
-            .cpu
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the CPU pool is never closed");
-        let (job, file) = (self.clone(), file.clone());
-        let pass = tokio::task::spawn_blocking(move || {
-            let pass = job.read(input, &file, mode);
-            drop(permit);
-            pass
-        })
-        .await
-        .map_err(|e| Error::Failed(format!("a converter stopped: {e}")))?;
-        Ok(pass)
-    }
-
-    /// Opens a file for reading. Small object-store files are fetched whole here, concurrently;
-    /// local files and large objects are read as streams by the converter.
-    async fn open(&self, file: &SourceFile) -> std::result::Result<Input, String> {
-        let cannot = |e: &dyn std::fmt::Display| format!("cannot read: {e}");
-        if file.loc.is_local() {
-            return std::fs::File::open(&file.key)
-                .map(Input::File)
-                .map_err(|e| cannot(&e));
-        }
-        if file.meta.size <= PREFETCH_MAX {
-            let kib = (file.meta.size / 1024 + 1).min(PREFETCH_BUDGET_KIB as u64) as u32;
-            let permit = self
-                .prefetch
-                .clone()
-                .acquire_many_owned(kib)
-                .await
-                .expect("never closed");
-            let bytes = file
-                .loc
-                .get_bytes(&file.meta.location)
-                .await
-                .map_err(|e| cannot(&describe(&e)))?;
-            return Ok(Input::Bytes(bytes, permit));
-        }
-        let get = file
-            .loc
-            .store
-            .get(&file.meta.location)
-            .await
-            .map_err(|e| cannot(&describe(&e)))?;
-        let stream = get
-            .into_stream()
-            .map(|chunk| chunk.map_err(std::io::Error::other));
-        let reader = tokio_util::io::StreamReader::new(stream);
-        Ok(Input::Stream(Box::new(
-            tokio_util::io::SyncIoBridge::new_with_handle(reader, self.runtime.clone()),
-        )))
-    }
-
-    /// Reads and converts one file (blocking).
-    fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
-        let streaming = matches!(mode, Mode::Stream(..));
-        // The second pass over a large file does not move the progress bar again.
-        let progress = (!streaming).then(|| self.progress.clone());
-        let mut reader = CountingReader::new(input.reader(), progress);
-        let mut builder = BatchBuilder::new();
-        let mut parts: Vec<(String, RecordBatch)> = Vec::new();
-        let mut held = 0usize;
-        let mut too_large = false;
-        let mut written = 0u64;
-        let mut bad = Vec::new();
-
-        let name = file
-            .meta
-            .location
-            .filename()
-            .unwrap_or_default()
-            .to_string();
-        let result = shape::read_file(&mut reader, &name, self.limits, |item| {
-            match item {
-                Item::Record { index, text, .. } if too_large => {
-                    // Only checking, so that no row is streamed from a broken file.
-                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-                        return ControlFlow::Break(Quarantine(format!(
-                            "invalid JSON in record {index}: {e}"
-                        )));
-                    }
-                }
-                Item::Record {
-                    index,
-                    text,
-                    envelope,
-                } => {
-                    let provenance = Provenance {
-                        source_key: &file.key,
-                        index,
-                        envelope: envelope.as_deref(),
-                    };
-                    match builder.push(&text, provenance) {
-                        Ok(()) => written += 1,
-                        Err(RecordError::InvalidJson(e)) => {
-                            return ControlFlow::Break(Quarantine(format!(
-                                "invalid JSON in record {index}: {e}"
-                            )));
-                        }
-                        Err(RecordError::Unusable(reason)) => bad.push((index, reason)),
-                    }
-                    if builder.len() >= BATCH_ROWS || builder.input_bytes() >= (8 << 20) {
-                        held += self.emit(&mode, builder.finish(), &mut parts)?;
-                        if !streaming && held > self.hold_bytes {
-                            too_large = true;
-                            parts.clear();
-                        }
-                    }
-                }
-                Item::Bad { index, reason } if !too_large => bad.push((index, reason)),
-                Item::Bad { .. } => {}
-            }
-            ControlFlow::Continue(())
-        });
-        let bytes_read = reader.count;
-        let outcome = match result {
-            Ok((Verdict::Log, _)) if too_large => return Pass::TooLarge(bytes_read),
-            Ok((Verdict::Log, json_bytes)) => {
-                if !builder.is_empty()
-                    && let ControlFlow::Break(q) = self.emit(&mode, builder.finish(), &mut parts)
-                {
-                    return Pass::Done(Outcome::Quarantined(q.0), bytes_read);
-                }
-                Outcome::Converted {
-                    parts,
-                    written,
-                    bad,
-                    json_bytes,
-                }
-            }
-            Ok((Verdict::Skip(reason), _)) => Outcome::Skipped(reason),
-            // The store failed mid-file, not the content: read it again next run.
-            Err(Quarantine(reason)) if reader.failed => Outcome::Unreadable(reason),
-            Err(Quarantine(reason)) => Outcome::Quarantined(reason),
-        };
-        Pass::Done(outcome, bytes_read)
-    }
-}
-
-impl Job {
-    /// Hands a batch on: held in `parts`, or sent to the writer. Returns the bytes now held.
-    fn emit(
-        &self,
-        mode: &Mode,
-        batch: RecordBatch,
-        parts: &mut Vec<(String, RecordBatch)>,
-    ) -> ControlFlow<Quarantine, usize> {
-        match mode {
-            Mode::Hold => {
-                let bytes = batch.get_array_memory_size();
-                parts.extend(self.spec.split(&batch));
-                ControlFlow::Continue(bytes)
-            }
-            Mode::Stream(tx, key) => {
-                for (partition, rows) in self.spec.split(&batch) {
-                    if tx
-                        .blocking_send(Msg::Rows(key.clone(), partition, rows))
-                        .is_err()
-                    {
-                        return ControlFlow::Break(Quarantine("the run stopped".into()));
-                    }
-                }
-                ControlFlow::Continue(0)
+        if let Some(dest) = &self.dest {
+            dest.abandon(self.checkpoint).await;
+            if self.checkpoint > 0 {
+                dest.abandon(self.checkpoint - 1).await;
             }
         }
     }
-}
 
-/// An opened file.
-enum Input {
-    File(std::fs::File),
-    Bytes(bytes::Bytes, tokio::sync::OwnedSemaphorePermit),
-    Stream(Box<dyn Read + Send>),
-}
-
-impl Input {
-    fn reader(self) -> Box<dyn Read + Send> {
-        match self {
-            Input::File(f) => Box::new(f),
-            Input::Bytes(bytes, permit) => Box::new(HeldBytes {
-                cursor: std::io::Cursor::new(bytes),
-                _permit: permit,
-            }),
-            Input::Stream(r) => r,
-        }
+    /// Puts the delivery days planned into the report.
+    fn finish_plan(&mut self) {
+        let plan = &mut self.report.plan;
+        plan.days = self.days.len() as u64;
+        plan.first_day = self.days.first().map(|d| d.to_string());
+        plan.last_day = self.days.last().map(|d| d.to_string());
     }
-}
-
-/// Prefetched bytes, holding their share of the prefetch budget until dropped.
-struct HeldBytes {
-    cursor: std::io::Cursor<bytes::Bytes>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-impl Read for HeldBytes {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.cursor.read(buf)
-    }
-}
-
-/// The `YYYY/MM/DD` delivery folder of a CloudTrail key, if it has one.
-fn delivery_date(key: &str) -> String {
-    let parts: Vec<&str> = key.split('/').collect();
-    parts
-        .windows(3)
-        .rev()
-        .find(|w| {
-            w[0].len() == 4
-                && w[1].len() == 2
-                && w[2].len() == 2
-                && w.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .map(|w| w.join("/"))
-        .unwrap_or_default()
 }
 
 /// A sortable, unique run id: UTC time and a random suffix.
@@ -843,17 +584,6 @@ fn new_run_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delivery_dates_come_from_cloudtrail_keys() {
-        assert_eq!(
-            delivery_date(
-                "s3://b/AWSLogs/o-1/111/CloudTrail/us-east-1/2020/09/30/111_CloudTrail_x.json.gz"
-            ),
-            "2020/09/30"
-        );
-        assert_eq!(delivery_date("/data/x.json"), "");
-    }
 
     #[test]
     fn checkpoints_take_durations_and_sizes() {

@@ -16,6 +16,7 @@
 //! are converted again; the table never holds a record twice or loses one.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
@@ -77,13 +78,14 @@ fn journal_name(run_id: &str, checkpoint: u32) -> String {
 
 impl Dest {
     /// Commits a checkpoint: makes its staged files visible and records its sources. `meta` is
-    /// written first when the table is new. `known` is what the run read of the scopes it lists;
-    /// it is brought up to date. Returns the files' paths in the table, relative to DEST.
+    /// written first when the table is new. `known` is what the run read of the checkpoint's
+    /// scopes (for merging their segments). Returns the files' paths in the table, relative to
+    /// DEST.
     pub async fn commit(
         &self,
         checkpoint: Checkpoint,
         meta: &TableMeta,
-        known: &mut HashMap<String, ScopeState>,
+        known: &HashMap<String, Arc<ScopeState>>,
     ) -> Result<Vec<String>, CommitError> {
         self.check_lease()?;
         crash_point("before-journal");
@@ -135,13 +137,6 @@ impl Dest {
         }
         // Merged segments go only once the commit that holds their union is complete.
         state::delete_segments(&self.loc, &merged).await?;
-        state::committed(
-            known,
-            &self.loc,
-            &self.run_id,
-            checkpoint.number,
-            &journal.sources,
-        );
         Ok(files)
     }
 }

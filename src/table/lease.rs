@@ -266,6 +266,74 @@ impl Drop for Lease {
     }
 }
 
+/// Whether two leases must not be held at once: every lease but the shards of one count (which
+/// split the work between them) excludes the others.
+pub fn conflicts(a: &str, b: &str) -> bool {
+    let count = |name: &str| {
+        name.strip_prefix("shard-")?
+            .split_once("-of-")
+            .map(|(_, n)| n.to_string())
+    };
+    a != b && !matches!((count(a), count(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The holders of other leases on DEST that conflict with `ours` and are held now.
+pub async fn conflicting_holders(loc: &Location, ours: &str) -> Result<Vec<String>, CommitError> {
+    let dir = meta_path(loc, "lease");
+    let mut held = Vec::new();
+    for path in super::list(loc, &dir).await? {
+        let Some(file) = path.filename() else {
+            continue;
+        };
+        let Some(name) = file
+            .strip_suffix(".json")
+            .or_else(|| file.strip_suffix(".lock"))
+        else {
+            continue;
+        };
+        if !conflicts(ours, name) {
+            continue;
+        }
+        let holder = if loc.is_local() {
+            let os_path = loc.display(&path);
+            let Ok(mut file) = std::fs::OpenOptions::new().read(true).open(&os_path) else {
+                continue;
+            };
+            match file.try_lock() {
+                Ok(()) => None,
+                Err(_) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    Some(
+                        serde_json::from_str::<Holder>(&text)
+                            .map(|h| h.describe())
+                            .unwrap_or_else(|_| "another trailpq run".into()),
+                    )
+                }
+            }
+        } else {
+            let got = match loc.store.get(&path).await {
+                Ok(got) => got,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(store_error(loc, &path, &e)),
+            };
+            let modified = got.meta.last_modified;
+            let bytes = got.bytes().await.map_err(|e| store_error(loc, &path, &e))?;
+            let age = (chrono::Utc::now() - modified)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
+            serde_json::from_slice::<Holder>(&bytes)
+                .ok()
+                .filter(|h| !h.released && age < h.ttl())
+                .map(|h| h.describe())
+        };
+        if let Some(holder) = holder {
+            held.push(format!("{holder} (lease {name})"));
+        }
+    }
+    Ok(held)
+}
+
 fn update(version: UpdateVersion) -> PutOptions {
     PutOptions {
         mode: PutMode::Update(version),
@@ -648,6 +716,14 @@ mod tests {
             .unwrap();
         assert!(second.is_some());
         assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
+    }
+
+    #[test]
+    fn only_shards_of_one_count_work_side_by_side() {
+        assert!(conflicts("main", "shard-0-of-3"));
+        assert!(conflicts("shard-0-of-3", "shard-1-of-4"));
+        assert!(!conflicts("shard-0-of-3", "shard-2-of-3"));
+        assert!(!conflicts("main", "main"));
     }
 
     #[tokio::test]

@@ -264,6 +264,8 @@ pub struct Dest {
     decided: Mutex<HashSet<u32>>,
     /// Output files numbered across the run's checkpoints.
     next_file: AtomicU64,
+    /// Where this lease's incremental listings resume.
+    watermarks: Mutex<state::Watermarks>,
 }
 
 impl Dest {
@@ -279,7 +281,24 @@ impl Dest {
             meta: Mutex::new(None),
             decided: Mutex::new(HashSet::new()),
             next_file: AtomicU64::new(0),
+            watermarks: Mutex::new(state::Watermarks::default()),
         };
+        let others = lease::conflicting_holders(&dest.loc, &options.lease.name).await;
+        let others = match others {
+            Ok(others) => others,
+            Err(e) => {
+                dest.release().await;
+                return Err(e);
+            }
+        };
+        if !others.is_empty() {
+            dest.release().await;
+            return Err(CommitError::Busy {
+                dest: dest.loc.given.clone(),
+                holder: others.join(", "),
+                advice: "runs with --shard I/N, runs with another N and runs without --shard must not write to one DEST at the same time; wait for it to end, or use its --shard N".into(),
+            });
+        }
         if let Err(e) = dest.prepare(&options.lease, &mut opened).await {
             dest.release().await;
             return Err(e);
@@ -305,6 +324,7 @@ impl Dest {
             other => other,
         };
         *self.meta.lock().unwrap() = meta;
+        *self.watermarks.lock().unwrap() = state::read_watermarks(&self.loc, &lease.name).await?;
         commit::recover(&self.loc, &lease.name, opened).await?;
         commit::recover_others(self, lease, opened).await
     }
@@ -341,6 +361,22 @@ impl Dest {
             dest: self.loc.given.clone(),
             why,
         })
+    }
+
+    /// Records that every delivery this lease listed in these region folders, up to these days,
+    /// is converted (after a commit): the next incremental listing starts there.
+    pub async fn advance_watermarks(
+        &self,
+        days: &std::collections::BTreeMap<String, chrono::NaiveDate>,
+    ) -> Result<(), CommitError> {
+        let marks = {
+            let mut marks = self.watermarks.lock().unwrap();
+            if !marks.advance(days) {
+                return Ok(());
+            }
+            marks.clone()
+        };
+        state::write_watermarks(&self.loc, self.lease.name(), &marks).await
     }
 
     /// Where checkpoint `checkpoint` of this run writes its files.

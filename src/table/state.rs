@@ -10,15 +10,87 @@
 //! repeat and lets concurrent writers (shards) share a scope. When a scope has [`MERGE_AT`]
 //! segments, the next commit into it writes the union as its own segment and then deletes the
 //! segments it merged.
+//!
+//! `_trailpq/watermarks/<lease>.json` keeps, per region folder of the CloudTrail layout, the newest
+//! delivery day any segment records (raised before a commit's journal is written, so it is never
+//! below what the state holds: days after it need no state read), and the day up to which every
+//! delivery the lease listed is converted (where its next incremental listing starts). It grows
+//! with the accounts and regions, not with the history.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{CONCURRENCY, CommitError, delete, get_json, list, meta_path, put_json, set_aside};
 use crate::store::Location;
+
+/// Where a lease's incremental listing resumes: per region folder of the CloudTrail layout
+/// ([`crate::sources::folder_key`]), the delivery day up to which everything the lease listed
+/// there was converted.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermarks {
+    pub complete: BTreeMap<String, NaiveDate>,
+}
+
+impl Watermarks {
+    /// Moves days forward (never back); whether anything changed.
+    pub fn advance(&mut self, days: &BTreeMap<String, NaiveDate>) -> bool {
+        let mut changed = false;
+        for (folder, day) in days {
+            match self.complete.get_mut(folder) {
+                Some(mark) if *mark >= *day => {}
+                Some(mark) => {
+                    *mark = *day;
+                    changed = true;
+                }
+                None => {
+                    self.complete.insert(folder.clone(), *day);
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+}
+
+fn watermarks_path(loc: &Location, lease: &str) -> Path {
+    meta_path(loc, &format!("watermarks/{lease}.json"))
+}
+
+/// A lease's watermarks (none yet: empty). A damaged file only means listing more.
+pub async fn read_watermarks(loc: &Location, lease: &str) -> Result<Watermarks, CommitError> {
+    match get_json(loc, &watermarks_path(loc, lease)).await {
+        Ok(marks) => Ok(marks.unwrap_or_default()),
+        Err(CommitError::Corrupt(_)) => Ok(Watermarks::default()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn write_watermarks(
+    loc: &Location,
+    lease: &str,
+    marks: &Watermarks,
+) -> Result<(), CommitError> {
+    put_json(loc, &watermarks_path(loc, lease), marks).await
+}
+
+/// The delivery days of a region folder that have recorded state (one delimiter listing): the
+/// scopes of other days need no reading.
+pub async fn days_with_state(
+    loc: &Location,
+    folder: &str,
+) -> Result<std::collections::BTreeSet<NaiveDate>, CommitError> {
+    let dir = scope_dir(loc, folder);
+    Ok(super::subfolders(loc, &dir)
+        .await?
+        .iter()
+        .filter_map(|name| NaiveDate::parse_from_str(name, "%Y-%m-%d").ok())
+        .collect())
+}
 
 /// Segments a scope may have before a commit merges them.
 pub const MERGE_AT: usize = 8;
@@ -38,7 +110,7 @@ struct Segment {
 }
 
 /// What is recorded for one scope.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct ScopeState {
     /// Converted sources, by key.
     pub sources: HashMap<String, SourceEntry>,
@@ -68,8 +140,8 @@ pub fn segment_path(loc: &Location, scope: &str, run_id: &str, checkpoint: u32) 
 /// Reads what is recorded for one scope.
 pub async fn load(loc: &Location, scope: &str) -> Result<ScopeState, CommitError> {
     let segments = list(loc, &scope_dir(loc, scope)).await?;
-    let read: Vec<Result<Option<Segment>, CommitError>> = futures::stream::iter(&segments)
-        .map(|path| get_json::<Segment>(loc, path))
+    let read: Vec<Result<Option<Segment>, CommitError>> = futures::stream::iter(segments.clone())
+        .map(|path| async move { get_json::<Segment>(loc, &path).await })
         .buffered(CONCURRENCY)
         .collect()
         .await;
@@ -93,21 +165,6 @@ pub async fn load(loc: &Location, scope: &str) -> Result<ScopeState, CommitError
         state.segments.push(path);
     }
     Ok(state)
-}
-
-/// Reads what is recorded for several scopes, concurrently.
-pub async fn load_many(
-    loc: &Location,
-    scopes: impl IntoIterator<Item = String>,
-) -> Result<HashMap<String, ScopeState>, CommitError> {
-    futures::stream::iter(scopes)
-        .map(|scope| async move {
-            let state = load(loc, &scope).await?;
-            Ok::<_, CommitError>((scope, state))
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await
 }
 
 /// Writes the segments of one checkpoint (`run_id`, `checkpoint`): `segments` maps each scope to
@@ -147,7 +204,7 @@ pub async fn delete_segments(loc: &Location, paths: &[Path]) -> Result<(), Commi
 /// segments to delete once the commit is complete.
 pub fn plan_segments(
     new: &BTreeMap<String, Vec<SourceEntry>>,
-    known: &HashMap<String, ScopeState>,
+    known: &HashMap<String, Arc<ScopeState>>,
 ) -> (BTreeMap<String, Vec<SourceEntry>>, Vec<Path>) {
     let mut segments = BTreeMap::new();
     let mut merged = Vec::new();
@@ -171,28 +228,6 @@ pub fn plan_segments(
     (segments, merged)
 }
 
-/// Brings the run's knowledge of its scopes up to date after a commit.
-pub fn committed(
-    known: &mut HashMap<String, ScopeState>,
-    loc: &Location,
-    run_id: &str,
-    checkpoint: u32,
-    new: &BTreeMap<String, Vec<SourceEntry>>,
-) {
-    for (scope, sources) in new {
-        let state = known.entry(scope.clone()).or_default();
-        if state.wants_merge() {
-            state.segments.clear();
-        }
-        state
-            .segments
-            .push(segment_path(loc, scope, run_id, checkpoint));
-        state
-            .sources
-            .extend(sources.iter().map(|s| (s.key.clone(), s.clone())));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,18 +244,19 @@ mod tests {
     async fn segments_are_a_union_and_merge_when_many() {
         let dir = tempfile::tempdir().unwrap();
         let loc = Location::parse(dir.path().to_str().unwrap()).unwrap();
-        let mut known: HashMap<String, ScopeState> = HashMap::new();
         for run in 0..(MERGE_AT + 3) {
             let run_id = format!("r{run:03}");
+            let known = HashMap::from([(
+                "dir/x".to_string(),
+                Arc::new(load(&loc, "dir/x").await.unwrap()),
+            )]);
             let new = BTreeMap::from([("dir/x".to_string(), vec![entry(&format!("k{run}"))])]);
             let (segments, merged) = plan_segments(&new, &known);
             write(&loc, &run_id, 0, &segments).await.unwrap();
             delete_segments(&loc, &merged).await.unwrap();
-            committed(&mut known, &loc, &run_id, 0, &new);
             let on_disk = load(&loc, "dir/x").await.unwrap();
             assert_eq!(on_disk.sources.len(), run + 1, "after run {run}");
             assert!(on_disk.segments.len() <= MERGE_AT, "{:?}", on_disk.segments);
-            assert_eq!(on_disk.segments, known["dir/x"].segments);
         }
         // The same segment twice changes nothing.
         let new = BTreeMap::from([("dir/x".to_string(), vec![entry("k0")])]);
@@ -230,5 +266,16 @@ mod tests {
             MERGE_AT + 3
         );
         assert!(load(&loc, "dir/none").await.unwrap().sources.is_empty());
+    }
+
+    #[test]
+    fn watermarks_only_move_forward() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 5, d).unwrap();
+        let mut marks = Watermarks::default();
+        assert!(marks.advance(&BTreeMap::from([("a".to_string(), day(3))])));
+        assert!(!marks.advance(&BTreeMap::from([("a".to_string(), day(2))])));
+        assert!(!marks.advance(&BTreeMap::from([("a".to_string(), day(3))])));
+        assert!(marks.advance(&BTreeMap::from([("a".to_string(), day(4))])));
+        assert_eq!(marks.complete["a"], day(4));
     }
 }

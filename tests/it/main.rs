@@ -5,9 +5,12 @@
 mod common;
 
 mod cli;
+mod cloudwatch;
 mod convert;
+mod credentials;
 mod engines;
 mod faults;
+mod listing;
 mod malformed;
 mod query;
 mod s3;
