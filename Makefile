@@ -10,6 +10,7 @@ BIN        := $(TARGET_DIR)/debug/trailpq
 DEMO_OUT   := demo-out
 BENCH_OUT  := bench-out
 BENCH_EVENTS ?= 2000000
+BENCH_RUNS ?= 3
 
 export TRAILPQ_S3S_FS := $(S3S_FS)
 export TRAILPQ_PYTHON := $(VENV)/bin/python
@@ -55,12 +56,12 @@ $(VENV)/.installed: requirements-test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-## bench: convert BENCH_EVENTS generated events with a release build, then time every canned
-## query in trailpq and in DuckDB on the result; prints the figures
+## bench: trailpq against DuckDB on the same BENCH_EVENTS generated events, alternating runs in the
+## same process tree (convert: trailpq, trailpq --threads 1, DuckDB; then every canned query);
+## prints medians and ratios, writes $(BENCH_OUT)/bench.json
 bench: $(VENV)/.installed
 	$(CARGO) build --release --locked
-	./bench/convert.sh $(TARGET_DIR)/release/trailpq $(BENCH_OUT) $(BENCH_EVENTS)
-	$(VENV)/bin/python bench/queries.py $(TARGET_DIR)/release/trailpq $(BENCH_OUT)/lake-full
+	$(VENV)/bin/python bench/bench.py $(TARGET_DIR)/release/trailpq $(BENCH_OUT) --events $(BENCH_EVENTS) --runs $(BENCH_RUNS)
 
 lint:
 	$(CARGO) fmt --check

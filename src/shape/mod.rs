@@ -20,8 +20,8 @@ use std::io::{self, Read};
 use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use flate2::read::MultiGzDecoder;
-use memchr::memmem;
 
 use json::{Members, value_kind};
 use scan::{Container, Event, Rejection, Scanner};
@@ -542,22 +542,25 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
             value_kind(text)
         )));
     }
-    // Built once: a finder is costly to make and cheap to run.
-    static MARKERS: LazyLock<[memmem::Finder<'static>; 5]> = LazyLock::new(|| {
-        [
-            "\"detail-type\"",
-            "\"CloudTrailEvent\"",
-            "\"digestStartTime\"",
-            "\"Records\"",
-            "\"messageType\"",
-        ]
-        .map(memmem::Finder::new)
-    });
-    let marked = |i: usize| MARKERS[i].find(text.as_bytes()).is_some();
-    let maybe_wrapped = marked(0) || marked(1);
-    let maybe_digest = marked(2);
-    let maybe_nested = marked(3);
-    let maybe_subscription = marked(4);
+    // The keys that mark a wrapper, found in one pass over the text (a SIMD multi-pattern
+    // search): most elements are plain records and have none of them. Built once.
+    const MARKERS: [&str; 5] = [
+        "\"detail-type\"",
+        "\"CloudTrailEvent\"",
+        "\"digestStartTime\"",
+        "\"Records\"",
+        "\"messageType\"",
+    ];
+    static SEARCHER: LazyLock<AhoCorasick> =
+        LazyLock::new(|| AhoCorasick::new(MARKERS).expect("fixed patterns"));
+    let mut seen = [false; MARKERS.len()];
+    for found in SEARCHER.find_iter(text.as_bytes()) {
+        seen[found.pattern().as_usize()] = true;
+    }
+    let maybe_wrapped = seen[0] || seen[1];
+    let maybe_digest = seen[2];
+    let maybe_nested = seen[3];
+    let maybe_subscription = seen[4];
     if !(first || maybe_wrapped || maybe_digest || maybe_nested || maybe_subscription) {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),

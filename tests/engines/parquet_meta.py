@@ -3,7 +3,7 @@
 usage: parquet_meta.py FILE...
 
 Prints a JSON list, one object per file: row-group sizes, key-value metadata, declared sorting
-columns, and per leaf column its physical and logical type, the compressions used, and whether
+columns, and per leaf column its physical and logical type, the compressions and encodings used, and whether
 every row group has statistics, a column index and an offset index.
 """
 
@@ -26,6 +26,7 @@ def describe(path):
                 "physical": column.physical_type,
                 "logical": str(column.logical_type),
                 "compressions": sorted({c.compression for c in chunks}),
+                "encodings": sorted({e for c in chunks for e in c.encodings}),
                 "statistics": all(c.statistics is not None and c.statistics.has_null_count for c in chunks),
                 "min_max": all(c.statistics is not None and c.statistics.has_min_max for c in chunks),
                 "column_index": all(c.has_column_index for c in chunks),
