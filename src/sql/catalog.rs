@@ -190,7 +190,7 @@ impl Query {
                 }));
             }
         }
-        let mut sql = self.sql.clone();
+        let mut values = std::collections::HashMap::new();
         for param in &self.params {
             let value = given
                 .iter()
@@ -204,8 +204,20 @@ impl Query {
                         self.name, param.name, param.description
                     ))
                 })?;
-            sql = sql.replace(&format!("{{{{{}}}}}", param.name), &sql_string(&value));
+            values.insert(param.name.as_str(), sql_string(&value));
         }
+        // One pass over the query's own text: a value is never scanned again, so a value that
+        // holds `{{other}}` stays a string literal.
+        let mut sql = String::with_capacity(self.sql.len());
+        let mut rest = self.sql.as_str();
+        for (start, end, name) in placeholder_spans(&self.sql) {
+            let offset = self.sql.len() - rest.len();
+            sql.push_str(&rest[..start - offset]);
+            // Every placeholder was checked against the declarations when the query was read.
+            sql.push_str(values.get(name).map(String::as_str).unwrap_or_default());
+            rest = &self.sql[end..];
+        }
+        sql.push_str(rest);
         Ok(sql)
     }
 
@@ -241,16 +253,26 @@ fn parse_param(text: &str) -> std::result::Result<Param, String> {
     })
 }
 
-/// The `{{name}}` placeholders in SQL.
+/// The `{{name}}` placeholders in SQL (spaces inside the braces allowed: `{{ name }}`).
 fn placeholders(sql: &str) -> Vec<String> {
+    placeholder_spans(sql)
+        .into_iter()
+        .map(|(_, _, name)| name.to_string())
+        .collect()
+}
+
+/// Each placeholder's byte range in `sql` and its name, in order.
+fn placeholder_spans(sql: &str) -> Vec<(usize, usize, &str)> {
     let mut out = Vec::new();
-    let mut rest = sql;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start + 2..].find("}}") else {
+    let mut from = 0;
+    while let Some(found) = sql[from..].find("{{") {
+        let start = from + found;
+        let Some(len) = sql[start + 2..].find("}}") else {
             break;
         };
-        out.push(rest[start + 2..start + 2 + len].trim().to_string());
-        rest = &rest[start + 2 + len + 2..];
+        let end = start + 2 + len + 2;
+        out.push((start, end, sql[start + 2..start + 2 + len].trim()));
+        from = end;
     }
     out
 }
@@ -406,6 +428,60 @@ mod tests {
             Query::parse("SELECT 1", "f")
                 .unwrap_err()
                 .contains("no '-- name:'")
+        );
+    }
+
+    #[test]
+    fn canned_queries_select_services_by_their_exact_sources() {
+        for query in Catalog::builtin().iter() {
+            let sql = query.sql.to_lowercase();
+            assert!(
+                !sql.contains("event_source like"),
+                "{}: event_source LIKE also matches other services",
+                query.name
+            );
+            let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Some(start) = flat.find("event_source in (") {
+                let list = &flat[start + 17..];
+                let list = &list[..list.find(')').unwrap()];
+                let got: Vec<&str> = list.split(", ").map(|s| s.trim_matches('\'')).collect();
+                let chime = crate::schema::SERVICE_SOURCES
+                    .iter()
+                    .find(|(s, _)| *s == "chime")
+                    .unwrap()
+                    .1;
+                assert_eq!(got, chime, "{}", query.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_is_never_read_as_sql_or_as_a_placeholder() {
+        let q = Query::parse(
+            "-- name: t\n-- param: contact\n-- param: instance\nSELECT 1 WHERE c = {{contact}} AND i = {{instance}}",
+            "test",
+        )
+        .unwrap();
+        let given = [
+            ("contact".into(), "{{instance}}".into()),
+            ("instance".into(), " OR 1=1 OR ".into()),
+        ];
+        assert_eq!(
+            q.bind(&given).unwrap(),
+            "SELECT 1 WHERE c = '{{instance}}' AND i = ' OR 1=1 OR '"
+        );
+    }
+
+    #[test]
+    fn placeholders_may_have_spaces_inside_the_braces() {
+        let q = Query::parse(
+            "-- name: t\n-- param: who\nSELECT {{ who }}, {{who}}, {{  who}}",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(
+            q.bind(&[("who".into(), "alice".into())]).unwrap(),
+            "SELECT 'alice', 'alice', 'alice'"
         );
     }
 
