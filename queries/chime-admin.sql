@@ -10,7 +10,9 @@ SELECT
     error_code,
     event_id
 FROM cloudtrail
-WHERE event_source LIKE '%chime%'
+WHERE event_source IN ('chime.amazonaws.com', 'chime-sdk-identity.amazonaws.com',
+                       'chime-sdk-media-pipelines.amazonaws.com', 'chime-sdk-meetings.amazonaws.com',
+                       'chime-sdk-messaging.amazonaws.com', 'chime-sdk-voice.amazonaws.com')
   AND event_name IN ('CreateAccount', 'UpdateAccount', 'DeleteAccount', 'UpdateAccountSettings',
                      'InviteUsers', 'ResetPersonalPIN', 'AddDomain', 'DeleteDomain', 'UpdateUser',
                      'UpdateUserSettings', 'BatchUpdateUser', 'BatchSuspendUser',

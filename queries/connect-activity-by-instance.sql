@@ -18,7 +18,7 @@ FROM (
         error_code,
         event_time
     FROM cloudtrail
-    WHERE event_source LIKE '%connect%'
+    WHERE event_source = 'connect.amazonaws.com'
 ) connect_events
 GROUP BY instance_id, account_id, region
 ORDER BY calls DESC, instance_id NULLS LAST, account_id NULLS LAST, region NULLS LAST

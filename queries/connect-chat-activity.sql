@@ -8,7 +8,7 @@ SELECT
     count(DISTINCT connect_contact_id) AS contacts,
     count(error_code) AS failed
 FROM cloudtrail
-WHERE event_source LIKE '%connect%'
+WHERE event_source = 'connect.amazonaws.com'
   AND event_name IN ('StartChatContact', 'CreateParticipantConnection', 'SendMessage', 'SendEvent',
                      'GetTranscript', 'DisconnectParticipant')
 GROUP BY event_date, event_name, connect_instance_id

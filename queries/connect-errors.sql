@@ -10,7 +10,7 @@ SELECT
 FROM (
     SELECT error_code, event_name, COALESCE(user_arn, user_name) AS actor, event_time
     FROM cloudtrail
-    WHERE event_source LIKE '%connect%'
+    WHERE event_source = 'connect.amazonaws.com'
       AND error_code IS NOT NULL
 ) failures
 GROUP BY error_code, event_name, actor

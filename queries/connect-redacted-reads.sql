@@ -16,7 +16,7 @@ FROM (
         error_code,
         event_time
     FROM cloudtrail
-    WHERE event_source LIKE '%connect%'
+    WHERE event_source = 'connect.amazonaws.com'
       AND event_name IN ('DescribeContactFlow', 'DescribeRoutingProfile', 'DescribeUser',
                          'DescribeUserHierarchyGroup', 'DescribeUserHierarchyStructure',
                          'GetContactAttributes', 'GetCurrentMetricData', 'GetFederationToken',

@@ -379,13 +379,9 @@ fn derive(slots: &mut [Slot<'_>]) {
     let Some(event_source) = text(&slots[source]) else {
         return;
     };
-    let services: Vec<&str> = ["connect", "chime"]
-        .into_iter()
-        .filter(|s| event_source.contains(s))
-        .collect();
-    if services.is_empty() {
+    let Some(service) = schema::service_of(event_source) else {
         return;
-    }
+    };
     fn parse<'s>(slot: &'s Slot<'_>) -> Option<Members<'s>> {
         Members::parse(text(slot)?).ok()
     }
@@ -395,7 +391,7 @@ fn derive(slots: &mut [Slot<'_>]) {
         let Origin::Derived(derivation) = column.origin else {
             continue;
         };
-        if !services.contains(&derivation.service) {
+        if derivation.service != service {
             continue;
         }
         let value = derivation.from.iter().find_map(|(part, path)| {
@@ -688,6 +684,25 @@ mod tests {
         );
         assert!(batch.column_by_name("event_time").unwrap().is_valid(0));
         assert!(batch.column_by_name("event_name").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn only_the_services_own_sources_count_as_connect_or_chime() {
+        let batch = build(&[
+            r#"{"eventSource":"ec2-instance-connect.amazonaws.com","requestParameters":{"InstanceId":"i-0abc"}}"#,
+            r#"{"eventSource":"directconnect.amazonaws.com","requestParameters":{"InstanceId":"dx-1"}}"#,
+            r#"{"eventSource":"chimera.example.com","requestParameters":{"accountId":"x"}}"#,
+            r#"{"eventSource":"connect.amazonaws.com","requestParameters":{"InstanceId":"i-1"}}"#,
+            r#"{"eventSource":"chime-sdk-voice.amazonaws.com","requestParameters":{"accountId":"a-1"}}"#,
+        ]);
+        assert_eq!(
+            str_col(&batch, "connect_instance_id"),
+            [None, None, None, Some("i-1"), None]
+        );
+        assert_eq!(
+            str_col(&batch, "chime_account_id"),
+            [None, None, None, None, Some("a-1")]
+        );
     }
 
     #[test]

@@ -61,13 +61,40 @@ pub enum Origin {
     Extra,
 }
 
-/// Where a derived identifier is found: the first of `from` that holds a string, in events whose
-/// `eventSource` contains `service`.
+/// Where a derived identifier is found: the first of `from` that holds a string, in events of
+/// `service` (see [`service_of`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Derivation {
     pub service: &'static str,
     pub from: &'static [(Part, &'static [&'static str])],
     pub normalize: Normalize,
+}
+
+/// The event sources of the services whose identifiers are derived, exactly as CloudTrail writes
+/// them (the services' CloudTrail pages and real logs). Matching is exact: `ec2-instance-connect`,
+/// `directconnect` and `ssm-guiconnect` are not Amazon Connect. The Connect participant service's
+/// source is not listed: no log at hand shows it.
+pub const SERVICE_SOURCES: &[(&str, &[&str])] = &[
+    ("connect", &["connect.amazonaws.com"]),
+    (
+        "chime",
+        &[
+            "chime.amazonaws.com",
+            "chime-sdk-identity.amazonaws.com",
+            "chime-sdk-media-pipelines.amazonaws.com",
+            "chime-sdk-meetings.amazonaws.com",
+            "chime-sdk-messaging.amazonaws.com",
+            "chime-sdk-voice.amazonaws.com",
+        ],
+    ),
+];
+
+/// The service (`connect`, `chime`) an `eventSource` belongs to, if its identifiers are derived.
+pub fn service_of(event_source: &str) -> Option<&'static str> {
+    SERVICE_SOURCES
+        .iter()
+        .find(|(_, sources)| sources.contains(&event_source))
+        .map(|(service, _)| *service)
 }
 
 /// The free-form object a derived value is read from.
@@ -131,7 +158,7 @@ impl Column {
                     .iter()
                     .map(|(part, path)| format!("{}.{}", part.key(), path.join(".")))
                     .collect();
-                format!("{} ({}* events)", paths.join(" or "), d.service)
+                format!("{} ({} events)", paths.join(" or "), d.service)
             }
             Origin::SourceKey => "(file)".into(),
             Origin::SourceIndex => "(position in file)".into(),
