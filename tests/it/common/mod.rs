@@ -164,7 +164,10 @@ pub fn generate(dir: &Path, events: u64, days: u32, start: &str, seed: u64) -> P
 pub fn queries_lake() -> &'static Path {
     static LAKE: OnceLock<PathBuf> = OnceLock::new();
     LAKE.get_or_init(|| {
-        let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("queries-lake");
+        // One per test process: test runners that run tests in several processes (nextest)
+        // must not rebuild each other's lake.
+        let dest = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("queries-lake-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dest);
         convert(
             &[&repo().join("tests/data/queries/connect-chime.ndjson")],
