@@ -12,8 +12,8 @@ use clap::ValueEnum;
 use crate::error::{Error, Result};
 use crate::schema::{self, COLUMNS};
 use crate::sql::Dataset;
+use crate::table::NULL_VALUE;
 use crate::table::TABLE_DIR;
-use crate::writer::partition::NULL_VALUE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Engine {

@@ -4,11 +4,13 @@
 //! is laid over it: its members replace or add to the rebuilt ones, merging into known objects.
 //! The result equals the input record value for value.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListArray, RecordBatch, StructArray};
 use arrow::compute::cast;
 use arrow::datatypes::TimestampMillisecondType;
+use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 
 use crate::error::{Error, Result};
@@ -16,38 +18,81 @@ use crate::schema::{self, BoolForm, COLUMNS, Kind, Origin, RESOURCE_KEYS};
 use crate::shape::json::{self, Members};
 use crate::sql::Dataset;
 use crate::sql::session::TABLE;
+use crate::table::NULL_VALUE;
 use crate::time;
 
 /// Writes the records of `data` matching `predicate` (SQL) to `out` as NDJSON, ordered by time.
 /// Returns the number of records.
+///
+/// Every file of the table is sorted by time (see [`crate::writer::parquet::encode`]), so the
+/// order comes from merging files, never from sorting the table again: memory stays bounded by a
+/// batch per file, whatever the size. When the table is partitioned by day, the days are merged
+/// one after another, in order (the day of an event is the day of its time); events without a
+/// time come last.
 pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Result<u64> {
     let dataset = Dataset::open(data).await?;
-    let ctx = dataset.context(&Default::default()).await?;
+    let files = dataset.files().await?;
+    let by_day = dataset.partition_by.iter().any(|p| p == "event_date");
+    // Files per day (`None`: no day partition, or events without a time).
+    let mut days: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    for file in &files {
+        let day = match by_day {
+            true => file
+                .split('/')
+                .find_map(|s| s.strip_prefix("event_date="))
+                .filter(|d| *d != NULL_VALUE)
+                .map(str::to_string),
+            false => None,
+        };
+        *days.entry(day).or_default() += 1;
+    }
+    // Days in order, then the events without a time.
+    let mut order: Vec<(Option<String>, usize)> = days.into_iter().collect();
+    let timeless_first = order.first().is_some_and(|(d, _)| d.is_none());
+    order.rotate_left(usize::from(timeless_first));
     let columns: Vec<String> = COLUMNS.iter().map(|c| format!("\"{}\"", c.name)).collect();
-    let filter = predicate
-        .map(|p| format!(" WHERE ({p})"))
-        .unwrap_or_default();
-    let sql = format!(
-        "SELECT {} FROM {TABLE}{filter} ORDER BY event_time NULLS LAST, source_key, source_index",
-        columns.join(", ")
-    );
-    let df = ctx.sql(&sql).await?;
-    let mut stream = df.execute_stream().await?;
     let mut count = 0u64;
     let mut line = String::new();
-    while let Some(batch) = stream.next().await {
-        let batch = Columns::new(&batch?)?;
-        for row in 0..batch.rows {
-            line.clear();
-            batch.record(row, &mut line);
-            line.push('\n');
-            if let Err(e) = out.write_all(line.as_bytes()) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    return Ok(count);
+    for (day, files) in order {
+        let mut filters = Vec::new();
+        if by_day {
+            filters.push(match &day {
+                Some(d) => format!("event_date = DATE '{d}'"),
+                None => "event_date IS NULL".to_string(),
+            });
+        }
+        if let Some(p) = predicate {
+            filters.push(format!("({p})"));
+        }
+        let filter = match filters.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", filters.join(" AND ")),
+        };
+        let sql = format!(
+            "SELECT {} FROM {TABLE}{filter} ORDER BY event_time NULLS LAST, source_key, source_index",
+            columns.join(", ")
+        );
+        // A scan partition per file (at least): each is sorted, so DataFusion merges them and
+        // plans no sort. Small batches keep a batch per file cheap.
+        let config = SessionConfig::new()
+            .with_target_partitions(files.max(1))
+            .with_batch_size(1024);
+        let ctx = dataset.context_with(&Default::default(), config).await?;
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            let batch = Columns::new(&batch?)?;
+            for row in 0..batch.rows {
+                line.clear();
+                batch.record(row, &mut line);
+                line.push('\n');
+                if let Err(e) = out.write_all(line.as_bytes()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(count);
+                    }
+                    return Err(Error::io("cannot write the export", e));
                 }
-                return Err(Error::io("cannot write the export", e));
+                count += 1;
             }
-            count += 1;
         }
     }
     out.flush()

@@ -7,18 +7,20 @@ use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 
+use futures::TryStreamExt;
+
 use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::sql::catalog::{Catalog, Query};
-use crate::sql::format::{self, Format};
-use crate::sql::{Session, SessionOptions, statements};
+use crate::sql::format;
+use crate::sql::{Access, Session, SessionOptions, statements};
 
 /// Runs `trailpq query`; writes results to `out`.
 pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
     let options = SessionOptions::from(&args.view);
     let catalog = Catalog::with_dir(options.queries.as_deref())?;
     if args.list {
-        return print(args.format, &list(&catalog), out);
+        return print(args, &list(&catalog), out);
     }
     if !args.params.is_empty() && args.sql.is_some() {
         return Err(Error::Usage(
@@ -26,18 +28,18 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         ));
     }
     // Everything about the request is checked before the data is opened.
-    let sql = match (&args.sql, &args.name, &args.file) {
-        (Some(sql), _, _) => sql.clone(),
-        (_, Some(name), _) => catalog.get(name)?.bind(&args.params)?,
+    let (sql, access) = match (&args.sql, &args.name, &args.file) {
+        (Some(sql), _, _) => (sql.clone(), Access::Full),
+        (_, Some(name), _) => (catalog.get(name)?.bind(&args.params)?, Access::ReadOnly),
         (_, _, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::Usage(format!("cannot read --file {}: {e}", path.display())))?;
             if text.lines().any(|l| l.trim_start().starts_with("-- name:")) {
-                Query::parse(&text, &path.display().to_string())
-                    .map_err(Error::Usage)?
-                    .bind(&args.params)?
+                let query =
+                    Query::parse(&text, &path.display().to_string()).map_err(Error::Usage)?;
+                (query.bind(&args.params)?, Access::ReadOnly)
             } else if args.params.is_empty() {
-                text
+                (text, Access::Full)
             } else {
                 return Err(Error::Usage(format!(
                     "{} declares no parameters (no '-- name:' and '-- param:' header)",
@@ -60,10 +62,20 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         .as_deref()
         .expect("clap requires DATA unless --list");
     let session = Session::open(data, &options, catalog).await?;
+    let cannot = |e| Error::io("cannot write the results", e);
     for statement in &statements {
-        let (schema, batches) = session.collect(statement).await?;
-        format::write(args.format, &schema, &batches, None, out)
-            .map_err(|e| Error::io("cannot write the results", e))?;
+        // CSV and JSON are printed as the rows come: any size of result in bounded memory.
+        if let Some(mut printer) = format::Streaming::new(args.format, &mut *out) {
+            let mut stream = session.stream(statement, access).await?;
+            let schema = stream.schema();
+            while let Some(batch) = stream.try_next().await? {
+                printer.write(&batch).map_err(cannot)?;
+            }
+            printer.finish(&schema).map_err(cannot)?;
+            continue;
+        }
+        let (schema, batches) = session.collect(statement, access).await?;
+        format::write(args.format, &schema, &batches, screen(args), out).map_err(cannot)?;
     }
     Ok(())
 }
@@ -92,12 +104,25 @@ pub fn list(catalog: &Catalog) -> RecordBatch {
     .expect("columns match the schema")
 }
 
-fn print(format: Format, batch: &RecordBatch, out: &mut dyn Write) -> Result<()> {
+/// Tables fit the terminal when they go to one.
+fn screen(args: &QueryArgs) -> format::Fit {
+    format::Fit {
+        max_rows: None,
+        width: args
+            .out
+            .is_none()
+            .then(format::Fit::terminal_width)
+            .flatten(),
+    }
+}
+
+fn print(args: &QueryArgs, batch: &RecordBatch, out: &mut dyn Write) -> Result<()> {
+    let format = args.format;
     format::write(
         format,
         &batch.schema(),
         std::slice::from_ref(batch),
-        None,
+        screen(args),
         out,
     )
     .map(|_| ())

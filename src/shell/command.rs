@@ -18,6 +18,8 @@ pub enum Command {
     Mode(Format),
     Timer(bool),
     MaxRows(Option<usize>),
+    /// `None`: the terminal's width; `Some(0)`: no limit.
+    MaxWidth(Option<usize>),
     Output(Option<PathBuf>),
     Quit,
 }
@@ -35,14 +37,19 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (".run", "NAME [key=value ...]", "run a canned query"),
     (
         ".mode",
-        "table|csv|json|ndjson|markdown",
-        "how results are printed",
+        "FORMAT",
+        "how results are printed (table, csv, json, ndjson, markdown, line)",
     ),
     (".timer", "on|off", "show how long each query takes"),
     (
         ".maxrows",
         "N",
         "show at most N rows in table mode (0: all)",
+    ),
+    (
+        ".maxwidth",
+        "[N]",
+        "fit tables to N columns of text (0: no limit; none: the terminal)",
     ),
     (
         ".output",
@@ -98,9 +105,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
         }
         ".mode" => match args[..] {
             [mode] => Format::parse(mode).map(Command::Mode).ok_or_else(|| {
-                format!("unknown mode '{mode}'; choose table, csv, json, ndjson or markdown")
+                format!(
+                    "unknown mode '{mode}'; choose {}",
+                    Format::names().join(", ")
+                )
             }),
-            _ => Err(".mode needs one of table, csv, json, ndjson, markdown".into()),
+            _ => Err(format!(".mode needs one of {}", Format::names().join(", "))),
         },
         ".timer" => match args[..] {
             ["on"] => Ok(Command::Timer(true)),
@@ -113,6 +123,14 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 .map(|n| Command::MaxRows((n > 0).then_some(n)))
                 .map_err(|_| format!("'{n}' is not a number of rows")),
             _ => Err(".maxrows needs a number (0: all rows)".into()),
+        },
+        ".maxwidth" => match args[..] {
+            [] => Ok(Command::MaxWidth(None)),
+            [n] => n
+                .parse::<usize>()
+                .map(|n| Command::MaxWidth(Some(n)))
+                .map_err(|_| format!("'{n}' is not a width in characters")),
+            _ => Err(".maxwidth takes a width (0: no limit; nothing: the terminal's)".into()),
         },
         ".output" => match args[..] {
             [] => Ok(Command::Output(None)),

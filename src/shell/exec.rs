@@ -10,9 +10,9 @@ use super::command::{self, Command};
 use crate::error::{Error, Result};
 use crate::report::plural;
 use crate::schema;
-use crate::sql::Session;
 use crate::sql::format::{self, Format};
 use crate::sql::session::TABLE;
+use crate::sql::{Access, Session};
 
 /// What the shell is doing between commands.
 pub struct Shell {
@@ -21,6 +21,8 @@ pub struct Shell {
     pub format: Format,
     pub timer: bool,
     pub max_rows: Option<usize>,
+    /// Width tables are fitted to: `None` the terminal's, `Some(0)` no limit.
+    pub max_width: Option<usize>,
     /// Where results go (`None`: the screen).
     pub output: Option<(std::path::PathBuf, std::fs::File)>,
 }
@@ -41,9 +43,14 @@ impl Shell {
     }
 
     pub fn sql(&mut self, statement: &str) -> Result<()> {
+        self.run_sql(statement, Access::Full)
+    }
+
+    /// Runs one statement; canned queries run read-only.
+    fn run_sql(&mut self, statement: &str, access: Access) -> Result<()> {
         let session = self.session()?;
         let started = Instant::now();
-        let run = session.collect(statement);
+        let run = session.collect(statement, access);
         let outcome = self.runtime.block_on(async {
             tokio::select! {
                 result = run => Some(result),
@@ -87,11 +94,12 @@ impl Shell {
             }
             Command::Run { name, params } => {
                 let sql = self.session()?.catalog.get(&name)?.bind(&params)?;
-                self.sql(&sql)?;
+                self.run_sql(&sql, Access::ReadOnly)?;
             }
             Command::Mode(format) => self.format = format,
             Command::Timer(on) => self.timer = on,
             Command::MaxRows(max) => self.max_rows = max,
+            Command::MaxWidth(width) => self.max_width = width,
             Command::Output(None) => self.output = None,
             Command::Output(Some(path)) => {
                 let file = std::fs::File::create(&path)
@@ -144,18 +152,24 @@ impl Shell {
         schema: &arrow::datatypes::SchemaRef,
         batches: &[RecordBatch],
     ) -> Result<usize> {
-        let max = if self.format == Format::Table && self.output.is_none() {
-            self.max_rows
-        } else {
-            None
+        let fit = match self.output {
+            Some(_) => format::Fit::default(),
+            None => format::Fit {
+                max_rows: self.max_rows,
+                width: match self.max_width {
+                    None => format::Fit::terminal_width(),
+                    Some(0) => None,
+                    Some(n) => Some(n),
+                },
+            },
         };
         let written = match &mut self.output {
-            Some((_, file)) => format::write(self.format, schema, batches, max, file),
+            Some((_, file)) => format::write(self.format, schema, batches, fit, file),
             None => format::write(
                 self.format,
                 schema,
                 batches,
-                max,
+                fit,
                 &mut std::io::stdout().lock(),
             ),
         };

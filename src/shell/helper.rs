@@ -8,6 +8,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 use super::command::COMMANDS;
+use crate::sql::format::Format;
 use crate::sql::split_statements;
 
 const KEYWORDS: &[&str] = &[
@@ -70,7 +71,7 @@ impl ShellHelper {
             (f, false) if f.starts_with('.') => COMMANDS.iter().map(|(name, _, _)| *name).collect(),
             (".run", true) => self.queries.iter().map(String::as_str).collect(),
             (".schema", true) => self.tables.iter().map(String::as_str).collect(),
-            (".mode", true) => vec!["table", "csv", "json", "ndjson", "markdown"],
+            (".mode", true) => Format::names(),
             (".timer", true) => vec!["on", "off"],
             (f, _) if f.starts_with('.') => Vec::new(),
             _ => self

@@ -52,6 +52,7 @@ pub fn run(args: ShellArgs, runtime: &tokio::runtime::Runtime) -> Result<u8> {
         format: Format::Table,
         timer: false,
         max_rows: interactive.then_some(40),
+        max_width: None,
         output: None,
     };
     if interactive {
@@ -72,7 +73,10 @@ fn banner(shell: &Shell, data: Option<&str>) -> String {
     };
     let summary = shell.runtime.block_on(async {
         let sql = format!("SELECT count(*), min(event_time), max(event_time) FROM {TABLE}");
-        let (_, batches) = session.collect(&sql).await.ok()?;
+        let (_, batches) = session
+            .collect(&sql, crate::sql::Access::ReadOnly)
+            .await
+            .ok()?;
         let batch = batches.first()?;
         let cell = |i: usize| arrow::util::display::array_value_to_string(batch.column(i), 0).ok();
         Some((cell(0)?, cell(1)?, cell(2)?))

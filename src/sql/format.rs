@@ -23,6 +23,8 @@ pub enum Format {
     Ndjson,
     /// A Markdown table
     Markdown,
+    /// One `column = value` per line, a blank line between rows (to read single events)
+    Line,
 }
 
 impl Format {
@@ -33,7 +35,13 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Markdown => "markdown",
+            Format::Line => "line",
         }
+    }
+
+    /// Every format's name, in order: the one list behind flags, `.mode`, help and completion.
+    pub fn names() -> Vec<&'static str> {
+        Format::value_variants().iter().map(|f| f.name()).collect()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -44,13 +52,139 @@ impl Format {
     }
 }
 
-/// Writes `batches` to `out`. In table format at most `max_rows` rows are shown, with a line
-/// saying how many were left out. Returns the number of rows.
+/// Writes results batch by batch as they arrive, for the formats that need no look at later rows
+/// (CSV, JSON, NDJSON): the memory of printing does not grow with the result.
+pub struct Streaming<'w> {
+    writer: StreamingWriter<'w>,
+    rows: usize,
+}
+
+enum StreamingWriter<'w> {
+    Csv(Box<arrow::csv::Writer<&'w mut dyn Write>>, bool),
+    Json(arrow::json::Writer<&'w mut dyn Write, JsonArray>),
+    Ndjson(arrow::json::Writer<&'w mut dyn Write, LineDelimited>),
+    Line(LineWriter<'w>),
+}
+
+impl<'w> Streaming<'w> {
+    /// `None` for the formats that lay out all rows together (table, Markdown).
+    pub fn new(format: Format, out: &'w mut dyn Write) -> Option<Self> {
+        let writer = match format {
+            Format::Csv => StreamingWriter::Csv(
+                Box::new(
+                    arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .build(out),
+                ),
+                false,
+            ),
+            Format::Json => StreamingWriter::Json(arrow::json::Writer::new(out)),
+            Format::Ndjson => StreamingWriter::Ndjson(arrow::json::Writer::new(out)),
+            Format::Line => StreamingWriter::Line(LineWriter { out, first: true }),
+            Format::Table | Format::Markdown => return None,
+        };
+        Some(Streaming { writer, rows: 0 })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.rows += batch.num_rows();
+        match &mut self.writer {
+            StreamingWriter::Csv(w, wrote) => {
+                *wrote = true;
+                w.write(&nested_as_text(batch)?).map_err(io)
+            }
+            StreamingWriter::Json(w) => w.write(batch).map_err(io),
+            StreamingWriter::Ndjson(w) => w.write(batch).map_err(io),
+            StreamingWriter::Line(w) => w.write(batch),
+        }
+    }
+
+    /// Ends the output (a CSV header even without rows; the JSON array's end). Returns the rows.
+    pub fn finish(self, schema: &SchemaRef) -> std::io::Result<usize> {
+        match self.writer {
+            StreamingWriter::Csv(mut w, wrote) => {
+                if !wrote {
+                    w.write(&nested_as_text(&RecordBatch::new_empty(schema.clone()))?)
+                        .map_err(io)?;
+                }
+            }
+            StreamingWriter::Json(mut w) => {
+                w.finish().map_err(io)?;
+                w.into_inner().write_all(b"\n")?;
+            }
+            StreamingWriter::Ndjson(mut w) => w.finish().map_err(io)?,
+            StreamingWriter::Line(_) => {}
+        }
+        Ok(self.rows)
+    }
+}
+
+/// Line mode: every value on its own line, `name = value`, names aligned on the `=`, a blank
+/// line between rows; NULL is written `NULL`, so it stands apart from the empty string.
+struct LineWriter<'w> {
+    out: &'w mut dyn Write,
+    first: bool,
+}
+
+impl LineWriter<'_> {
+    fn write(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        let schema = batch.schema();
+        let width = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().chars().count())
+            .max()
+            .unwrap_or(0);
+        let options = FormatOptions::default().with_null("NULL");
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        for row in 0..batch.num_rows() {
+            if !std::mem::take(&mut self.first) {
+                writeln!(self.out)?;
+            }
+            for (field, value) in schema.fields().iter().zip(&formatters) {
+                writeln!(self.out, "{:>width$} = {}", field.name(), value.value(row))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a table is fitted to a screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fit {
+    /// Most rows shown (`None`: all).
+    pub max_rows: Option<usize>,
+    /// The screen's width in characters (`None`: as wide as the values, for pipes and files).
+    pub width: Option<usize>,
+}
+
+impl Fit {
+    /// The width of the terminal on stdout (`COLUMNS` overrides it), or `None` when stdout is
+    /// not a terminal: pipes and files get every value whole.
+    pub fn terminal_width() -> Option<usize> {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() {
+            return None;
+        }
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
+    }
+}
+
+/// Writes `batches` to `out`. In table format at most `fit.max_rows` rows are shown and the table
+/// is fitted to `fit.width`, with a line saying what was left out. Returns the number of rows.
 pub fn write(
     format: Format,
     schema: &SchemaRef,
     batches: &[RecordBatch],
-    max_rows: Option<usize>,
+    fit: Fit,
     out: &mut dyn Write,
 ) -> std::io::Result<usize> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -59,7 +193,7 @@ pub fn write(
         inner: out,
         error: None,
     };
-    let written = write_rows(format, schema, batches, max_rows, rows, &mut out);
+    let written = write_rows(format, schema, batches, fit, rows, &mut out);
     match (written, out.error) {
         (Err(_), Some(original)) => Err(original),
         (written, _) => written.map(|()| rows),
@@ -92,12 +226,12 @@ fn write_rows(
     format: Format,
     schema: &SchemaRef,
     batches: &[RecordBatch],
-    max_rows: Option<usize>,
+    fit: Fit,
     rows: usize,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Table => table(schema, batches, max_rows, rows, out)?,
+        Format::Table => table(schema, batches, fit, rows, out)?,
         Format::Csv => {
             let mut writer = arrow::csv::WriterBuilder::new()
                 .with_header(true)
@@ -117,6 +251,10 @@ fn write_rows(
         }
         Format::Ndjson => json::<LineDelimited>(batches, out)?,
         Format::Markdown => markdown(schema, batches, out)?,
+        Format::Line => {
+            let mut writer = LineWriter { out, first: true };
+            batches.iter().try_for_each(|b| writer.write(b))?;
+        }
     }
     Ok(())
 }
@@ -168,40 +306,169 @@ fn io(e: ArrowError) -> std::io::Error {
     }
 }
 
+/// Values longer than this many characters are cut (with `…`) when fitting a screen; on a narrow
+/// screen, a quarter of its width, so that several columns fit.
+const MAX_VALUE_CHARS: usize = 40;
+
+/// A bordered text table. Fitted to a width, long values are cut with `…` and the columns that do
+/// not fit are left out from the middle (a `…` column marks where), with a footer saying what was
+/// not shown. NULL shows as `NULL`, apart from the empty string.
 fn table(
     schema: &SchemaRef,
     batches: &[RecordBatch],
-    max_rows: Option<usize>,
+    fit: Fit,
     rows: usize,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let shown: Vec<RecordBatch> = match max_rows {
-        Some(max) if rows > max => {
-            let mut left = max;
-            let mut kept = Vec::new();
-            for batch in batches {
-                if left == 0 {
-                    break;
-                }
-                let take = batch.num_rows().min(left);
-                kept.push(batch.slice(0, take));
-                left -= take;
-            }
-            kept
+    let shown_rows = fit.max_rows.map_or(rows, |max| rows.min(max));
+    let options = FormatOptions::default().with_null("NULL");
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut cells: Vec<Vec<String>> = vec![Vec::with_capacity(shown_rows); names.len()];
+    let mut left = shown_rows;
+    for batch in batches {
+        if left == 0 {
+            break;
         }
-        _ => batches.to_vec(),
+        let take = batch.num_rows().min(left);
+        left -= take;
+        for (column, array) in batch.columns().iter().enumerate() {
+            let formatter = ArrayFormatter::try_new(array.as_ref(), &options).map_err(io)?;
+            for row in 0..take {
+                let mut text = one_line(&formatter.value(row).to_string());
+                if let Some(width) = fit.width {
+                    text = cut(&text, (width / 4).clamp(8, MAX_VALUE_CHARS));
+                }
+                cells[column].push(text);
+            }
+        }
+    }
+    let widths: Vec<usize> = names
+        .iter()
+        .zip(&cells)
+        .map(|(name, column)| {
+            column
+                .iter()
+                .map(|c| c.chars().count())
+                .chain([name.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Which columns fit: from both ends towards the middle, keeping the first and last.
+    let mut shown: Vec<usize> = (0..names.len()).collect();
+    let total = |cols: &[usize], marker: bool| -> usize {
+        1 + cols.iter().map(|&c| widths[c] + 3).sum::<usize>() + if marker { 4 } else { 0 }
     };
-    let text = arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), &shown)
-        .map_err(io)?;
-    writeln!(out, "{text}")?;
-    if let Some(max) = max_rows.filter(|max| rows > *max) {
+    let mut gap = None;
+    if let Some(width) = fit.width
+        && total(&shown, false) > width
+    {
+        let (mut front, mut back) = (Vec::new(), Vec::new());
+        let (mut i, mut j) = (0, names.len());
+        let mut from_front = true;
+        while i < j {
+            let next = if from_front { i } else { j - 1 };
+            let mut trial: Vec<usize> = front.clone();
+            trial.push(next);
+            trial.extend(back.iter().rev());
+            if total(&trial, true) > width && !(front.is_empty() && back.is_empty()) {
+                break;
+            }
+            match from_front {
+                true => {
+                    front.push(i);
+                    i += 1;
+                }
+                false => {
+                    back.push(j - 1);
+                    j -= 1;
+                }
+            }
+            from_front = !from_front;
+        }
+        gap = Some(front.len());
+        shown = front;
+        shown.extend(back.iter().rev());
+    }
+    let hidden = names.len() - shown.len();
+    let gap = gap.filter(|_| hidden > 0);
+
+    let rule = |out: &mut dyn Write| -> std::io::Result<()> {
+        let mut line = String::from("+");
+        for (k, &c) in shown.iter().enumerate() {
+            if gap == Some(k) {
+                line.push_str("---+");
+            }
+            line.push_str(&"-".repeat(widths[c] + 2));
+            line.push('+');
+        }
+        if gap == Some(shown.len()) {
+            line.push_str("---+");
+        }
+        writeln!(out, "{line}")
+    };
+    let row = |out: &mut dyn Write, value: &dyn Fn(usize) -> String| -> std::io::Result<()> {
+        let mut line = String::from("|");
+        for (k, &c) in shown.iter().enumerate() {
+            if gap == Some(k) {
+                line.push_str(" … |");
+            }
+            let text = value(c);
+            let pad = widths[c] - text.chars().count();
+            line.push_str(&format!(" {text}{} |", " ".repeat(pad)));
+        }
+        if gap == Some(shown.len()) {
+            line.push_str(" … |");
+        }
+        writeln!(out, "{line}")
+    };
+    rule(out)?;
+    row(out, &|c| names[c].clone())?;
+    rule(out)?;
+    // Cells are stored by column; a row takes its value from each.
+    #[allow(clippy::needless_range_loop)]
+    for r in 0..shown_rows {
+        row(out, &|c: usize| cells[c][r].clone())?;
+    }
+    if shown_rows > 0 {
+        rule(out)?;
+    }
+    if shown_rows < rows {
         writeln!(
             out,
             "… {} more rows not shown (.maxrows {rows} shows them all)",
-            rows - max
+            rows - shown_rows
+        )?;
+    }
+    if hidden > 0 {
+        writeln!(
+            out,
+            "{rows} row{}, {} columns, {hidden} not shown; every value: --format line or .mode line (.maxwidth 0 shows every column)",
+            if rows == 1 { "" } else { "s" },
+            names.len()
         )?;
     }
     Ok(())
+}
+
+/// A value on one line: line breaks and tabs written as `\n` and `\t`.
+fn one_line(text: &str) -> String {
+    if !text.contains(['\n', '\r', '\t']) {
+        return text.to_string();
+    }
+    text.replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
+}
+
+/// `text` cut to `max` characters, the last being `…`.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 fn markdown(
@@ -261,7 +528,11 @@ mod tests {
         let (schema, batch) = batch();
         let batches = if empty { vec![] } else { vec![batch] };
         let mut out = Vec::new();
-        write(format, &schema, &batches, max, &mut out).unwrap();
+        let fit = Fit {
+            max_rows: max,
+            width: None,
+        };
+        write(format, &schema, &batches, fit, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -278,7 +549,14 @@ mod tests {
         builder.push(record, provenance).unwrap();
         let batch = builder.finish();
         let mut out = Vec::new();
-        write(Format::Csv, &batch.schema(), &[batch], None, &mut out).unwrap();
+        write(
+            Format::Csv,
+            &batch.schema(),
+            &[batch],
+            Fit::default(),
+            &mut out,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("\"[{arn: arn:a, account_id: 1, type: T}]\""),
@@ -304,12 +582,13 @@ mod tests {
             Format::Ndjson,
             Format::Table,
             Format::Markdown,
+            Format::Line,
         ] {
             let error = write(
                 format,
                 &schema,
                 std::slice::from_ref(&batch),
-                None,
+                Fit::default(),
                 &mut Closed,
             )
             .unwrap_err();
@@ -337,5 +616,68 @@ mod tests {
         );
         assert!(table.contains("1 more rows not shown"), "{table}");
         assert!(render(Format::Table, None, true).contains("| name | n |"));
+        assert_eq!(
+            render(Format::Table, None, false),
+            "+------+---+\n| name | n |\n+------+---+\n| a|b  | 1 |\n| NULL | 2 |\n| c    | 3 |\n+------+---+\n"
+        );
+        assert_eq!(
+            render(Format::Line, None, false),
+            "name = a|b\n   n = 1\n\nname = NULL\n   n = 2\n\nname = c\n   n = 3\n"
+        );
+    }
+
+    #[test]
+    fn tables_fit_the_width_with_cut_values_and_a_footer() {
+        // Thirty columns of long values: far wider than 80 characters.
+        let fields: Vec<Field> = (0..30)
+            .map(|i| Field::new(format!("column_{i:02}"), DataType::Utf8, true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let long = "x".repeat(200);
+        let columns: Vec<ArrayRef> = (0..30)
+            .map(|i| -> ArrayRef {
+                Arc::new(StringArray::from(vec![
+                    Some(format!("{i}-{long}")),
+                    (i != 29).then(String::new),
+                ]))
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let mut out = Vec::new();
+        let fit = Fit {
+            max_rows: None,
+            width: Some(80),
+        };
+        write(Format::Table, &schema, &[batch], fit, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let (footer, table) = lines.split_last().unwrap();
+        assert!(
+            table.iter().all(|l| l.chars().count() <= 80),
+            "a line is wider than 80:\n{text}"
+        );
+        // The first and last columns stay; the middle ones are marked as left out.
+        assert!(table[1].starts_with("| column_00 "), "{text}");
+        assert!(
+            table[1]
+                .trim_end_matches([' ', '|'])
+                .ends_with("| column_29"),
+            "{text}"
+        );
+        assert!(table[1].contains("| … |"), "{text}");
+        assert!(
+            table[3].contains("0-xxx") && table[3].contains("x… |"),
+            "{text}"
+        );
+        let last = table[4].rsplit_once("| ").unwrap().1;
+        assert_eq!(last.trim_end_matches([' ', '|']), "NULL", "{text}");
+        assert!(
+            table[4].starts_with("|                      |"),
+            "empty, not NULL: {text}"
+        );
+        assert!(
+            footer.starts_with("2 rows, 30 columns, 27 not shown"),
+            "{footer}"
+        );
     }
 }

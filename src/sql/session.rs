@@ -1,6 +1,7 @@
 //! The SQL session over converted data: the `cloudtrail` table, typed partition columns, JSON
 //! functions, and the canned-query catalogue.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +13,9 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::SQLOptions;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
@@ -20,8 +24,8 @@ use super::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::schema;
 use crate::store::Location;
+use crate::table::NULL_VALUE;
 use crate::table::{self, TABLE_DIR};
-use crate::writer::partition::NULL_VALUE;
 
 /// The table users query.
 pub const TABLE: &str = "cloudtrail";
@@ -31,6 +35,14 @@ pub const FILES_TABLE: &str = "trailpq.cloudtrail_files";
 
 /// Memory for query execution; beyond it, sorts and aggregations spill to disk.
 const MEMORY_LIMIT: usize = 1 << 30;
+
+/// [`MEMORY_LIMIT`], or `TRAILPQ_MEMORY_LIMIT` bytes (tests make large sorts with little data).
+fn memory_limit() -> usize {
+    std::env::var("TRAILPQ_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MEMORY_LIMIT)
+}
 
 /// What was found at DATA.
 #[derive(Debug, Clone)]
@@ -92,12 +104,44 @@ impl Dataset {
 
     /// A DataFusion session with the `cloudtrail` table registered.
     pub async fn context(&self, options: &SessionOptions) -> Result<SessionContext> {
-        let config = SessionConfig::new()
+        self.context_with(options, SessionConfig::new()).await
+    }
+
+    /// [`context`](Self::context) from a configuration the caller has tuned.
+    pub async fn context_with(
+        &self,
+        options: &SessionOptions,
+        config: SessionConfig,
+    ) -> Result<SessionContext> {
+        let limit = memory_limit();
+        // Tests shrink batches with the memory limit, to keep the limit's proportions.
+        let config = match std::env::var("TRAILPQ_BATCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            Some(rows) => config.with_batch_size(rows),
+            None => config,
+        };
+        let config = config
             .with_information_schema(true)
-            .set_bool("datafusion.execution.parquet.pushdown_filters", true);
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+            // Room for each spilling sort to merge what it spilled: CloudTrail rows are wide
+            // (long JSON strings), and DataFusion's 10 MiB default fails merges of such rows.
+            .set_usize(
+                "datafusion.execution.sort_spill_reservation_bytes",
+                limit / 16,
+            )
+            .set_str("datafusion.execution.spill_compression", "lz4_frame");
         // Sorts and aggregates spill to disk past the limit, so memory stays bounded on any data.
+        // The fair pool shares the limit among the spilling operators instead of letting the
+        // first one take it all; the tracking pool names the largest consumers when it is
+        // exceeded.
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            NonZeroUsize::new(5).expect("non-zero"),
+        );
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(MEMORY_LIMIT, 1.0)
+            .with_memory_pool(Arc::new(pool))
             .build_arc()?;
         let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         if let Some(base) = &self.location.base_url {
@@ -147,17 +191,27 @@ impl Dataset {
                 _ => format!("{value} AS \"{name}\""),
             });
         }
+        // The days asked for, on the partition column when there is one (whole folders skipped),
+        // and always on `event_time` itself, uncast, so that the Parquet statistics of files,
+        // row groups and pages skip what lies outside whatever the partitioning.
         let mut filters = Vec::new();
-        let day = if self.partition_by.iter().any(|p| p == "event_date") {
-            format!("CAST(NULLIF(event_date, '{NULL_VALUE}') AS DATE)")
-        } else {
-            "CAST(event_time AS DATE)".to_string()
-        };
+        let by_day = self.partition_by.iter().any(|p| p == "event_date");
+        let day = format!("CAST(NULLIF(event_date, '{NULL_VALUE}') AS DATE)");
+        let instant = |d: NaiveDate| format!("TIMESTAMP '{d}T00:00:00Z'");
         if let Some(since) = options.since {
-            filters.push(format!("{day} >= DATE '{since}'"));
+            if by_day {
+                filters.push(format!("{day} >= DATE '{since}'"));
+            }
+            filters.push(format!("event_time >= {}", instant(since)));
         }
         if let Some(until) = options.until {
-            filters.push(format!("{day} <= DATE '{until}'"));
+            if by_day {
+                filters.push(format!("{day} <= DATE '{until}'"));
+            }
+            match until.succ_opt() {
+                Some(next) => filters.push(format!("event_time < {}", instant(next))),
+                None => filters.push(format!("CAST(event_time AS DATE) <= DATE '{until}'")),
+            }
         }
         let filter = match filters.is_empty() {
             true => String::new(),
@@ -192,11 +246,42 @@ impl Session {
     }
 
     /// Runs one statement to the end: the schema of its result, and its rows.
-    pub async fn collect(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let stream = self.ctx.sql(sql).await?.execute_stream().await?;
+    pub async fn collect(
+        &self,
+        sql: &str,
+        access: Access,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let stream = self.stream(sql, access).await?;
         let schema = stream.schema();
         Ok((schema, stream.try_collect().await?))
     }
+
+    /// Starts one statement: its rows as they come.
+    pub async fn stream(&self, sql: &str, access: Access) -> Result<SendableRecordBatchStream> {
+        let options = match access {
+            Access::ReadOnly => SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false),
+            Access::Full => SQLOptions::new(),
+        };
+        Ok(self
+            .ctx
+            .sql_with_options(sql, options)
+            .await?
+            .execute_stream()
+            .await?)
+    }
+}
+
+/// What a statement may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Canned queries (built in, `--queries`, `--file` with a header, `.run`): queries only, no
+    /// DDL (`CREATE`, `DROP`), DML (`COPY … TO`, `INSERT`) or `SET`.
+    ReadOnly,
+    /// SQL the user typed (`--sql`, plain `--file`, the shell): `COPY … TO` may save results.
+    Full,
 }
 
 /// Parses `--since`/`--until`: `YYYY-MM-DD`, `today`, `yesterday`, or a number of days or weeks
@@ -206,6 +291,11 @@ pub fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
         .ok()
         .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    parse_day_from(text, today)
+}
+
+/// [`parse_day`] with "today" given.
+fn parse_day_from(text: &str, today: NaiveDate) -> std::result::Result<NaiveDate, String> {
     let text = text.trim();
     let back = |days: u64| {
         today
@@ -237,13 +327,18 @@ mod tests {
 
     #[test]
     fn days_parse_absolute_and_relative() {
-        let d = |s| parse_day(s);
+        // A fixed "today": the answer must not depend on when the test runs.
+        let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let d = |s| parse_day_from(s, today);
         assert_eq!(
             d("2024-05-06"),
             Ok(NaiveDate::from_ymd_opt(2024, 5, 6).unwrap())
         );
-        let today = chrono::Utc::now().date_naive();
         assert_eq!(d("today"), Ok(today));
+        assert_eq!(
+            d("yesterday"),
+            Ok(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
+        );
         assert_eq!(d("7d"), Ok(today - chrono::Days::new(7)));
         assert_eq!(d("2w"), Ok(today - chrono::Days::new(14)));
         assert!(d("last week").unwrap_err().contains("YYYY-MM-DD"));

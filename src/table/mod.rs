@@ -39,6 +39,8 @@ use lease::{Lease, LeaseOptions};
 
 /// The table's folder under DEST.
 pub const TABLE_DIR: &str = "cloudtrail";
+/// The folder name of a partition whose value is missing (Hive's name for NULL).
+pub const NULL_VALUE: &str = "__HIVE_DEFAULT_PARTITION__";
 /// trailpq's bookkeeping folder under DEST.
 pub const META_DIR: &str = "_trailpq";
 /// The version of the bookkeeping layout this build writes (1: one record per run, read whole).

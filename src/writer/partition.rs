@@ -11,10 +11,8 @@ use arrow::compute::take_record_batch;
 use arrow::datatypes::TimestampMillisecondType;
 
 use crate::schema::{self, PARTITION_COLUMNS};
+use crate::table::NULL_VALUE;
 use crate::time;
-
-/// The directory name of a partition whose value is missing (Hive's name for NULL).
-pub const NULL_VALUE: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// Escaped values longer than this are cut and given a hash suffix, to keep paths short.
 const MAX_VALUE_LEN: usize = 128;

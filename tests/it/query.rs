@@ -151,6 +151,52 @@ fn since_and_until_restrict_the_days_scanned() {
 }
 
 #[test]
+fn since_and_until_prune_row_groups_when_days_are_not_partitions() {
+    let out = tempdir();
+    let lake = out.path().join("by-account");
+    convert(
+        &[&fixture().join("connect-chime.ndjson")],
+        &lake,
+        &[
+            "--partition-by",
+            "account_id",
+            "--row-group-rows",
+            "4",
+            "-q",
+        ],
+    )
+    .0
+    .expect(0);
+    let run = |args: &[&str]| {
+        let mut all = vec!["--format", "csv"];
+        all.extend(args);
+        query(&lake, &all).expect(0).stdout
+    };
+    let count = "SELECT count(*) AS n FROM cloudtrail";
+    assert_eq!(run(&["--sql", count]), "n\n41\n");
+    assert_eq!(run(&["--sql", count, "--since", "2024-06-04"]), "n\n1\n");
+    assert_eq!(run(&["--sql", count, "--until", "2024-06-03"]), "n\n40\n");
+    // Row groups outside the days are skipped by their statistics, not read and filtered.
+    let plan = run(&[
+        "--sql",
+        "EXPLAIN ANALYZE SELECT event_name FROM cloudtrail",
+        "--since",
+        "2024-06-04",
+    ]);
+    let pruned = plan
+        .split("row_groups_pruned_statistics=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row-group pruning in the plan:\n{plan}"));
+    let (total, matched) = pruned.split_once(" total → ").unwrap();
+    let matched: String = matched.chars().take_while(char::is_ascii_digit).collect();
+    let (total, matched): (u32, u32) = (total.parse().unwrap(), matched.parse().unwrap());
+    assert!(
+        total >= 10 && matched <= 2,
+        "{total} row groups, {matched} read:\n{plan}"
+    );
+}
+
+#[test]
 fn formats_sql_files_and_json_functions() {
     let out = tempdir();
     let lake = queries_lake();
@@ -278,6 +324,120 @@ fn the_catalogue_lists_and_grows_with_your_own_queries() {
         "{}",
         broken.stderr
     );
+}
+
+#[test]
+fn big_sorts_spill_and_export_merges_in_bounded_memory() {
+    // Far more rows than the memory limit holds: every sort must spill, every time.
+    let out = tempdir();
+    let input = generate(&out.path().join("in"), 20_000, 3, "2024-05-01", 7);
+    let lake = out.path().join("lake");
+    convert(&[&input], &lake, &["-q"]).0.expect(0);
+    // The limit is a fifth of the data sorted, and forty batches, as 1 GiB is to a month of a
+    // busy organisation's events and to DataFusion's batches of 8,192 wide rows.
+    let limit = [
+        ("TRAILPQ_MEMORY_LIMIT".to_string(), (2u64 << 20).to_string()),
+        ("TRAILPQ_BATCH_ROWS".to_string(), "128".to_string()),
+    ];
+    for attempt in 0..3 {
+        let exported = trailpq_env(&["export", path_str(&lake)], &limit).expect(0);
+        let times: Vec<String> = exported
+            .stdout
+            .lines()
+            .map(|l| {
+                let record: serde_json::Value = serde_json::from_str(l).unwrap();
+                record["eventTime"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(times.len(), 20_000, "attempt {attempt}");
+        assert!(
+            times.is_sorted(),
+            "attempt {attempt}: export is out of time order"
+        );
+
+        let sorted = trailpq_env(
+            &[
+                "query",
+                path_str(&lake),
+                "--sql",
+                "SELECT request_parameters, event_id FROM cloudtrail ORDER BY request_parameters, event_id",
+                "--format",
+                "csv",
+            ],
+            &limit,
+        )
+        .expect(0);
+        assert_eq!(
+            sorted.stdout.lines().count(),
+            1 + 20_000,
+            "attempt {attempt}"
+        );
+    }
+}
+
+#[test]
+fn line_format_shows_one_value_per_line() {
+    let lake = queries_lake();
+    let got = query(
+        lake,
+        &[
+            "--sql",
+            "SELECT DISTINCT event_name, NULL AS nothing, '' AS empty FROM cloudtrail \
+             WHERE event_name IN ('CreateUser', 'DeleteUser') ORDER BY event_name",
+            "--format",
+            "line",
+        ],
+    )
+    .expect(0)
+    .stdout;
+    assert_eq!(
+        got,
+        "event_name = CreateUser\n   nothing = NULL\n     empty = \n\nevent_name = DeleteUser\n   nothing = NULL\n     empty = \n"
+    );
+}
+
+#[test]
+fn canned_queries_are_read_only_and_typed_sql_may_save_results() {
+    let out = tempdir();
+    let lake = queries_lake();
+    let mine = out.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    let sneaky = out.path().join("sneaky.csv");
+    std::fs::write(
+        mine.join("sneaky.sql"),
+        format!(
+            "-- name: sneaky\n-- description: writes a file\nCOPY (SELECT 1 AS n) TO '{}'\n",
+            path_str(&sneaky)
+        ),
+    )
+    .unwrap();
+    let run = query(lake, &["--queries", path_str(&mine), "--name", "sneaky"]);
+    one_line_error(run, 1, "not supported");
+    assert!(!sneaky.exists(), "a canned query wrote a file");
+    // The same statement typed by the user saves the result.
+    let saved = out.path().join("saved.csv");
+    let copy = format!("COPY (SELECT 1 AS n) TO '{}'", path_str(&saved));
+    query(lake, &["--sql", &copy]).expect(0);
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "n\n1\n");
+}
+
+#[test]
+fn a_parameter_value_stays_a_value() {
+    // The value of `contact` holds another placeholder; it must not be expanded into SQL.
+    let shown = trailpq(&[
+        "query",
+        "--name",
+        "connect-contact-attributes",
+        "--param",
+        "contact={{instance}}",
+        "--param",
+        "instance= OR 1=1 OR ",
+        "--show-sql",
+    ])
+    .expect(0)
+    .stdout;
+    assert!(shown.contains("'{{instance}}'"), "{shown}");
+    assert!(!shown.contains("'' OR 1=1 OR ''"), "{shown}");
 }
 
 #[test]
