@@ -12,7 +12,8 @@ use futures::TryStreamExt;
 use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::sql::catalog::{Catalog, Query};
-use crate::sql::format;
+use crate::sql::format::{self, Format};
+use crate::sql::pager;
 use crate::sql::{Access, Session, SessionOptions, statements};
 
 /// Runs `trailpq query`; writes results to `out`.
@@ -63,7 +64,19 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         .expect("clap requires DATA unless --list");
     let session = Session::open(data, &options, catalog).await?;
     let cannot = |e| Error::io("cannot write the results", e);
+    // Tables and line mode read on a terminal go through the pager when they are long.
+    let paged = args.out.is_none()
+        && matches!(args.format, Format::Table | Format::Markdown | Format::Line)
+        && pager::terminal_height().is_some();
     for statement in &statements {
+        if paged {
+            let (schema, batches) = session.collect(statement, access).await?;
+            let mut text = Vec::new();
+            format::write(args.format, &schema, &batches, screen(args), &mut text)
+                .and_then(|_| pager::show(&text, true))
+                .map_err(cannot)?;
+            continue;
+        }
         // CSV and JSON are printed as the rows come: any size of result in bounded memory.
         if let Some(mut printer) = format::Streaming::new(args.format, &mut *out) {
             let mut stream = session.stream(statement, access).await?;

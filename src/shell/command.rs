@@ -20,6 +20,7 @@ pub enum Command {
     MaxRows(Option<usize>),
     /// `None`: the terminal's width; `Some(0)`: no limit.
     MaxWidth(Option<usize>),
+    Pager(bool),
     Output(Option<PathBuf>),
     Quit,
 }
@@ -50,6 +51,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         ".maxwidth",
         "[N]",
         "fit tables to N columns of text (0: no limit; none: the terminal)",
+    ),
+    (
+        ".pager",
+        "on|off",
+        "results longer than the screen through $PAGER (less -S)",
     ),
     (
         ".output",
@@ -132,6 +138,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 .map_err(|_| format!("'{n}' is not a width in characters")),
             _ => Err(".maxwidth takes a width (0: no limit; nothing: the terminal's)".into()),
         },
+        ".pager" => match args[..] {
+            ["on"] => Ok(Command::Pager(true)),
+            ["off"] => Ok(Command::Pager(false)),
+            _ => Err(".pager needs on or off".into()),
+        },
         ".output" => match args[..] {
             [] => Ok(Command::Output(None)),
             [file] => Ok(Command::Output(Some(PathBuf::from(file)))),
@@ -161,6 +172,11 @@ mod tests {
         );
         assert_eq!(parse(".mode csv"), Ok(Command::Mode(Format::Csv)));
         assert_eq!(parse(".maxrows 0"), Ok(Command::MaxRows(None)));
+        assert_eq!(parse(".maxwidth 0"), Ok(Command::MaxWidth(Some(0))));
+        assert_eq!(parse(".maxwidth"), Ok(Command::MaxWidth(None)));
+        assert_eq!(parse(".pager off"), Ok(Command::Pager(false)));
+        assert_eq!(parse(".mode line"), Ok(Command::Mode(Format::Line)));
+        assert!(parse(".mode xml").unwrap_err().contains("markdown, line"));
         assert_eq!(parse(".output"), Ok(Command::Output(None)));
         assert_eq!(parse(".exit"), Ok(Command::Quit));
         assert!(

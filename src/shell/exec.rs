@@ -1,7 +1,6 @@
 //! Running what the shell is given: SQL (cancellable with Ctrl-C) and dot commands, and printing
 //! the results.
 
-use std::io::Write;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
@@ -11,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::report::plural;
 use crate::schema;
 use crate::sql::format::{self, Format};
+use crate::sql::pager;
 use crate::sql::session::TABLE;
 use crate::sql::{Access, Session};
 
@@ -23,6 +23,8 @@ pub struct Shell {
     pub max_rows: Option<usize>,
     /// Width tables are fitted to: `None` the terminal's, `Some(0)` no limit.
     pub max_width: Option<usize>,
+    /// Results longer than the screen go through the pager.
+    pub pager: bool,
     /// Where results go (`None`: the screen).
     pub output: Option<(std::path::PathBuf, std::fs::File)>,
 }
@@ -100,6 +102,7 @@ impl Shell {
             Command::Timer(on) => self.timer = on,
             Command::MaxRows(max) => self.max_rows = max,
             Command::MaxWidth(width) => self.max_width = width,
+            Command::Pager(on) => self.pager = on,
             Command::Output(None) => self.output = None,
             Command::Output(Some(path)) => {
                 let file = std::fs::File::create(&path)
@@ -165,23 +168,27 @@ impl Shell {
         };
         let written = match &mut self.output {
             Some((_, file)) => format::write(self.format, schema, batches, fit, file),
-            None => format::write(
-                self.format,
-                schema,
-                batches,
-                fit,
-                &mut std::io::stdout().lock(),
-            ),
+            None => {
+                let mut text = Vec::new();
+                format::write(self.format, schema, batches, fit, &mut text)
+                    .and_then(|rows| pager::show(&text, self.pager).map(|()| rows))
+            }
         };
         written.map_err(|e| Error::io("cannot print the results", e))
     }
 
-    /// Text for the user (help, lists): always to the screen.
+    /// Text for the user (help, lists): always to the screen, fitted to it and paged like results.
     fn say(&self, text: &str) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io("cannot write to stdout", e))
+        let width = match self.max_width {
+            None => format::Fit::terminal_width(),
+            Some(0) => None,
+            Some(n) => Some(n),
+        };
+        let text = match width {
+            Some(width) => format::cut_lines(text, width),
+            None => text.to_string(),
+        };
+        pager::show(text.as_bytes(), self.pager).map_err(|e| Error::io("cannot write to stdout", e))
     }
 }
 

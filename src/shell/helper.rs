@@ -72,7 +72,7 @@ impl ShellHelper {
             (".run", true) => self.queries.iter().map(String::as_str).collect(),
             (".schema", true) => self.tables.iter().map(String::as_str).collect(),
             (".mode", true) => Format::names(),
-            (".timer", true) => vec!["on", "off"],
+            (".timer" | ".pager", true) => vec!["on", "off"],
             (f, _) if f.starts_with('.') => Vec::new(),
             _ => self
                 .tables

@@ -53,6 +53,7 @@ pub fn run(args: ShellArgs, runtime: &tokio::runtime::Runtime) -> Result<u8> {
         timer: false,
         max_rows: interactive.then_some(40),
         max_width: None,
+        pager: interactive,
         output: None,
     };
     if interactive {

@@ -461,6 +461,11 @@ fn one_line(text: &str) -> String {
         .replace('\t', "\\t")
 }
 
+/// Every line of `text` cut to `width` characters (the last `…`), for listings on a screen.
+pub fn cut_lines(text: &str, width: usize) -> String {
+    text.lines().map(|l| cut(l, width) + "\n").collect()
+}
+
 /// `text` cut to `max` characters, the last being `…`.
 fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod format;
+pub mod pager;
 pub mod session;
 
 pub use session::{Access, Dataset, Session, SessionOptions};

@@ -223,13 +223,15 @@ mod pty {
     }
 
     #[test]
-    fn tables_fit_the_terminal_and_line_mode_shows_every_value() {
+    fn tables_fit_the_terminal_line_mode_shows_every_value_and_long_results_are_paged() {
         let out = tempdir();
         let lake = queries_lake();
         let mut cmd = command(&["shell", path_str(lake)]);
         cmd.env("TRAILPQ_HISTORY", out.path().join("history"))
             .env("TERM", "xterm")
-            .env("COLUMNS", "100");
+            .env("COLUMNS", "100")
+            .env("LINES", "12")
+            .env("TRAILPQ_PAGER", "sed s/^/PAGED:/");
         let mut shell = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
         prompt(&mut shell);
         shell
@@ -269,6 +271,21 @@ mod pty {
         shell
             .exp_string("event_name = CreateUser\r\nerror_code = NULL\r\n      note = \r\n")
             .unwrap();
+        // Longer than the screen: through the pager; with .pager off, straight out.
+        prompt(&mut shell);
+        shell.send_line(".mode table").unwrap();
+        prompt(&mut shell);
+        shell
+            .send_line("SELECT 'paged' AS w FROM cloudtrail;")
+            .unwrap();
+        shell.exp_string("PAGED:| paged |").unwrap();
+        prompt(&mut shell);
+        shell.send_line(".pager off").unwrap();
+        prompt(&mut shell);
+        shell
+            .send_line("SELECT 'unpaged' AS w FROM cloudtrail;")
+            .unwrap();
+        shell.exp_string("\n| unpaged |").unwrap();
         prompt(&mut shell);
         shell.send_line(".quit").unwrap();
         shell.exp_eof().unwrap();
