@@ -424,11 +424,10 @@ fn lookup(members: &Members<'_>, path: &[&str]) -> Option<String> {
 /// The bare id of an Amazon Connect instance given as an id, an ARN, a URL-encoded ARN or the ARN
 /// of a resource below the instance.
 pub fn connect_instance(value: &str) -> Option<String> {
-    let decoded = if value.contains('%') {
-        percent_decode(value)
-    } else {
-        value.to_string()
-    };
+    // `%XX` escapes decoded; anything malformed is kept as it is.
+    let decoded = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map_or_else(|_| value.to_string(), |d| d.into_owned());
     match decoded.strip_prefix("arn:") {
         Some(arn) => {
             let (_, after) = arn.split_once(":instance/")?;
@@ -436,31 +435,6 @@ pub fn connect_instance(value: &str) -> Option<String> {
         }
         None => Some(decoded).filter(|id| !id.is_empty()),
     }
-}
-
-/// Decodes `%XX` escapes; anything malformed is kept as it is.
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| value.to_string())
 }
 
 type Resource<'a> = [Option<Cow<'a, str>>; 3];

@@ -514,9 +514,7 @@ impl Ctx<'_> {
 }
 
 fn fnv_hex(s: &str) -> String {
-    let h = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = crate::sources::fnv64(s);
     format!("{h:016x}{:016x}", h.rotate_left(29))
 }
 

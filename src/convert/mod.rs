@@ -571,13 +571,14 @@ impl Collector<'_> {
     }
 }
 
-/// A sortable, unique run id: UTC time and a random suffix.
+/// A sortable, unique run id: the UTC second it started (readable, and sorting like the ids of
+/// earlier versions), then the random tail of a UUIDv7.
 fn new_run_id() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    let random = RandomState::new().hash_one(std::process::id()) as u32;
+    let unique = uuid::Uuid::now_v7().simple().to_string();
     format!(
-        "{}-{random:08x}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &unique[24..]
     )
 }
 

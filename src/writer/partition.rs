@@ -197,16 +197,10 @@ pub fn escape(value: &str) -> String {
         while !out.is_char_boundary(cut) {
             cut -= 1;
         }
-        out = format!("{}~{:016x}", &out[..cut], fnv1a(value.as_bytes()));
+        // FNV-1a, a stable hash: a long value always maps to the same directory.
+        out = format!("{}~{:016x}", &out[..cut], crate::sources::fnv64(value));
     }
     out
-}
-
-/// FNV-1a: a stable hash, so a long value always maps to the same directory.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
