@@ -207,11 +207,11 @@ fn output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, String)> {
 fn run_export(args: ExportArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
     let (mut out, _) = output(args.out.as_deref())?;
-    let count = runtime.block_on(crate::export::run(
+    let count = unless_reader_left(runtime.block_on(crate::export::run(
         &args.data,
         args.predicate.as_deref(),
         &mut out,
-    ))?;
+    )))?;
     if let Some(path) = &args.out {
         eprintln!("trailpq: exported {count} records to {}", path.display());
     }
@@ -224,10 +224,17 @@ fn run_query(args: QueryArgs) -> Result<u8> {
     let result = runtime
         .block_on(crate::query::run(&args, &mut out))
         .and_then(|()| out.flush().map_err(|e| Error::io(cannot, e)));
+    unless_reader_left(result).map(|()| 0)
+}
+
+/// Output whose reader went away (`trailpq export … | head`) is not an error: the one place that
+/// decides so for every command.
+fn unless_reader_left<T: Default>(result: Result<T>) -> Result<T> {
     match result {
-        // The reader went away (`| head`): not an error.
-        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        other => other.map(|()| 0),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(T::default())
+        }
+        other => other,
     }
 }
 
@@ -244,10 +251,9 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
 
 fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("cannot write to stdout", e))
-        }
-        _ => Ok(()),
-    }
+    unless_reader_left(
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("cannot write to stdout", e)),
+    )
 }

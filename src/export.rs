@@ -85,12 +85,8 @@ pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Re
                 line.clear();
                 batch.record(row, &mut line);
                 line.push('\n');
-                if let Err(e) = out.write_all(line.as_bytes()) {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return Ok(count);
-                    }
-                    return Err(Error::io("cannot write the export", e));
-                }
+                out.write_all(line.as_bytes())
+                    .map_err(|e| Error::io("cannot write the export", e))?;
                 count += 1;
             }
         }

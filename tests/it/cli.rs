@@ -175,3 +175,45 @@ fn schema_lists_every_column_and_the_readme_shows_the_same() {
         "README's column table is stale: paste `trailpq schema --format markdown`"
     );
 }
+
+#[test]
+fn a_reader_that_leaves_early_is_not_an_error() {
+    // `trailpq export … | head -1`: the rest of the output has nowhere to go.
+    use std::io::{BufRead, BufReader};
+    let out = tempdir();
+    let input = generate(&out.path().join("in"), 3_000, 1, "2024-05-01", 3);
+    let lake = out.path().join("lake");
+    convert(&[&input], &lake, &["-q"]).0.expect(0);
+    for args in [
+        vec!["export", path_str(&lake)],
+        vec![
+            "query",
+            path_str(&lake),
+            "--sql",
+            "SELECT * FROM cloudtrail",
+            "--format",
+            "ndjson",
+        ],
+    ] {
+        let mut child = command(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with('{'), "{args:?}: {first}");
+        // The reader is gone once stdout is dropped.
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&done.stderr), "", "{args:?}");
+    }
+}
