@@ -13,6 +13,7 @@ use crate::cli::{
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
 use crate::shape::Limits;
+use crate::sql::SessionOptions;
 use crate::writer::WriterConfig;
 
 /// The whole program: parse arguments, run the command, report errors as one line.
@@ -221,8 +222,24 @@ fn run_export(args: ExportArgs) -> Result<u8> {
 fn run_query(args: QueryArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
     let (mut out, cannot) = output(args.out.as_deref())?;
+    use crate::query::{QueryOptions, Request};
+    let request = match (args.sql, args.name, args.file) {
+        (Some(sql), _, _) => Request::Sql(sql),
+        (_, Some(name), _) => Request::Name(name),
+        (_, _, Some(file)) => Request::File(file),
+        _ => Request::List,
+    };
+    let options = QueryOptions {
+        data: args.data,
+        request,
+        params: args.params,
+        show_sql: args.show_sql,
+        format: args.format,
+        to_file: args.out.is_some(),
+        session: SessionOptions::from(&args.view),
+    };
     let result = runtime
-        .block_on(crate::query::run(&args, &mut out))
+        .block_on(crate::query::run(&options, &mut out))
         .and_then(|()| out.flush().map_err(|e| Error::io(cannot, e)));
     unless_reader_left(result).map(|()| 0)
 }
@@ -240,11 +257,27 @@ fn unless_reader_left<T: Default>(result: Result<T>) -> Result<T> {
 
 fn run_shell(args: ShellArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
-    crate::shell::run(args, &runtime)
+    let options = crate::shell::ShellOptions {
+        data: args.data,
+        session: SessionOptions::from(&args.view),
+    };
+    crate::shell::run(options, &runtime)
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {
-    let summary = crate::generate::run(&args)?;
+    let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
+        Error::Usage(format!(
+            "--start '{}' is not a date; write it as YYYY-MM-DD",
+            args.start
+        ))
+    })?;
+    let summary = crate::generate::run(&crate::generate::GenerateOptions {
+        out: args.out,
+        events: args.events,
+        seed: args.seed,
+        start,
+        days: args.days,
+    })?;
     eprintln!("{summary}");
     Ok(0)
 }

@@ -22,7 +22,6 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::cli::GenerateArgs;
 use crate::error::{Error, Result};
 use crate::shape::json::{write_key, write_str};
 
@@ -1191,18 +1190,31 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// What `trailpq generate` writes.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Folder the S3 layout is written under.
+    pub out: std::path::PathBuf,
+    pub events: u64,
+    pub seed: u64,
+    /// First UTC day.
+    pub start: NaiveDate,
+    /// Days, at least one.
+    pub days: u32,
+}
+
 /// Runs `trailpq generate`.
-pub fn run(args: &GenerateArgs) -> Result<Summary> {
-    let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
-        Error::Usage(format!(
-            "--start '{}' is not a date; write it as YYYY-MM-DD",
-            args.start
-        ))
-    })?;
-    if args.days == 0 {
+pub fn run(options: &GenerateOptions) -> Result<Summary> {
+    if options.days == 0 {
         return Err(Error::Usage("--days must be at least 1".into()));
     }
-    generate(&args.out, args.seed, args.events, start, args.days)
+    generate(
+        &options.out,
+        options.seed,
+        options.events,
+        options.start,
+        options.days,
+    )
 }
 
 /// Five-minute windows, weighted towards office hours.

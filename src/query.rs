@@ -2,6 +2,7 @@
 //! the format asked for.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -9,30 +10,58 @@ use std::sync::Arc;
 
 use futures::TryStreamExt;
 
-use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::sql::catalog::{Catalog, Query};
 use crate::sql::format::{self, Format};
 use crate::sql::pager;
 use crate::sql::{Access, Session, SessionOptions, statements};
 
+/// What `trailpq query` runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// SQL typed by the user.
+    Sql(String),
+    /// A canned query, by name.
+    Name(String),
+    /// A file of SQL, with or without a canned-query header.
+    File(PathBuf),
+    /// The catalogue itself.
+    List,
+}
+
+/// What `trailpq query` runs, over what, and how it prints.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// Converted data (needed unless the request is `List` or `show_sql`).
+    pub data: Option<String>,
+    pub request: Request,
+    /// Parameters of a canned query.
+    pub params: Vec<(String, String)>,
+    /// Print the SQL with its parameters, run nothing.
+    pub show_sql: bool,
+    pub format: Format,
+    /// Results go to a file: never fitted to a screen, never paged.
+    pub to_file: bool,
+    pub session: SessionOptions,
+}
+
 /// Runs `trailpq query`; writes results to `out`.
-pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
-    let options = SessionOptions::from(&args.view);
+pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
+    let options = &args.session;
     let catalog = Catalog::with_dir(options.queries.as_deref())?;
-    if args.list {
+    if args.request == Request::List {
         return print(args, &list(&catalog), out);
     }
-    if !args.params.is_empty() && args.sql.is_some() {
+    if !args.params.is_empty() && matches!(args.request, Request::Sql(_)) {
         return Err(Error::Usage(
             "--param fills a canned query's parameters; use it with --name or --file".into(),
         ));
     }
     // Everything about the request is checked before the data is opened.
-    let (sql, access) = match (&args.sql, &args.name, &args.file) {
-        (Some(sql), _, _) => (sql.clone(), Access::Full),
-        (_, Some(name), _) => (catalog.get(name)?.bind(&args.params)?, Access::ReadOnly),
-        (_, _, Some(path)) => {
+    let (sql, access) = match &args.request {
+        Request::Sql(sql) => (sql.clone(), Access::Full),
+        Request::Name(name) => (catalog.get(name)?.bind(&args.params)?, Access::ReadOnly),
+        Request::File(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::Usage(format!("cannot read --file {}: {e}", path.display())))?;
             if text.lines().any(|l| l.trim_start().starts_with("-- name:")) {
@@ -48,7 +77,7 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
                 )));
             }
         }
-        _ => unreachable!("clap requires one of --sql, --name, --file, --list"),
+        Request::List => unreachable!("handled above"),
     };
     if args.show_sql {
         return writeln!(out, "{};", sql.trim_end().trim_end_matches(';'))
@@ -62,10 +91,10 @@ pub async fn run(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
         .data
         .as_deref()
         .expect("clap requires DATA unless --list");
-    let session = Session::open(data, &options, catalog).await?;
+    let session = Session::open(data, options, catalog).await?;
     let cannot = |e| Error::io("cannot write the results", e);
     // Tables and line mode read on a terminal go through the pager when they are long.
-    let paged = args.out.is_none()
+    let paged = !args.to_file
         && matches!(args.format, Format::Table | Format::Markdown | Format::Line)
         && pager::terminal_height().is_some();
     for statement in &statements {
@@ -118,18 +147,14 @@ pub fn list(catalog: &Catalog) -> RecordBatch {
 }
 
 /// Tables fit the terminal when they go to one.
-fn screen(args: &QueryArgs) -> format::Fit {
+fn screen(args: &QueryOptions) -> format::Fit {
     format::Fit {
         max_rows: None,
-        width: args
-            .out
-            .is_none()
-            .then(format::Fit::terminal_width)
-            .flatten(),
+        width: (!args.to_file).then(format::Fit::terminal_width).flatten(),
     }
 }
 
-fn print(args: &QueryArgs, batch: &RecordBatch, out: &mut dyn Write) -> Result<()> {
+fn print(args: &QueryOptions, batch: &RecordBatch, out: &mut dyn Write) -> Result<()> {
     let format = args.format;
     format::write(
         format,

@@ -16,7 +16,6 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{Config, Editor};
 
-use crate::cli::ShellArgs;
 use crate::error::{Error, Result};
 use crate::report::plural;
 use crate::schema;
@@ -29,11 +28,22 @@ use helper::ShellHelper;
 
 const PROMPT: &str = "trailpq> ";
 
+/// What `trailpq shell` opens.
+#[derive(Debug, Clone, Default)]
+pub struct ShellOptions {
+    /// Converted data; `None`: the current folder if a convert wrote there, else nothing.
+    pub data: Option<String>,
+    pub session: SessionOptions,
+}
+
 /// Runs `trailpq shell`. Returns the exit code: 0, or 1 when a scripted statement failed.
-pub fn run(args: ShellArgs, runtime: &tokio::runtime::Runtime) -> Result<u8> {
-    let options = SessionOptions::from(&args.view);
+pub fn run(options: ShellOptions, runtime: &tokio::runtime::Runtime) -> Result<u8> {
+    let ShellOptions {
+        data,
+        session: options,
+    } = options;
     // Without DATA, the current folder if a convert wrote there.
-    let data = args.data.or_else(|| {
+    let data = data.or_else(|| {
         std::path::Path::new("cloudtrail")
             .is_dir()
             .then(|| ".".to_string())
