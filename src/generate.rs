@@ -580,322 +580,15 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         (ctx.identity(rng, &admin), ua, ip)
     };
 
-    let pick = |rng: &mut Rng, items: &[String]| rng.pick(items).clone();
-    let user_obj = |o: Obj| o.s("InstanceId", &iref).s("UserId", &user_id);
-    let (request, response): (String, Option<String>) = match api {
-        "GetFederationToken" => (Obj::default().s("InstanceId", &iref).end(), None),
-        "StartOutboundVoiceContact" => {
-            let destination = format!("+1206555{:04}", rng.below(10000));
-            let destination = if rng.chance(0.15) {
-                "HIDDEN_DUE_TO_SECURITY_REASONS".to_string()
-            } else {
-                destination
-            };
-            (
-                Obj::default()
-                    .s("DestinationPhoneNumber", &destination)
-                    .s("ContactFlowId", &pick(rng, &instance.flows))
-                    .s("InstanceId", &iref)
-                    .s("QueueId", &pick(rng, &instance.queues))
-                    .o(
-                        "Attributes",
-                        Obj::default().s(
-                            "campaign",
-                            rng.one_of(&["renewals", "collections", "survey"]),
-                        ),
-                    )
-                    .end(),
-                Some(Obj::default().s("ContactId", &contact).end()),
-            )
-        }
-        "StartChatContact" => (
-            Obj::default()
-                .s("InstanceId", &iref)
-                .s("ContactFlowId", &pick(rng, &instance.flows))
-                .o(
-                    "ParticipantDetails",
-                    Obj::default().s("DisplayName", "HIDDEN_DUE_TO_SECURITY_REASONS"),
-                )
-                .end(),
-            Some(
-                Obj::default()
-                    .s("ContactId", &contact)
-                    .s("ParticipantId", &rng.uuid())
-                    .s("ParticipantToken", "HIDDEN_DUE_TO_SECURITY_REASONS")
-                    .end(),
-            ),
-        ),
-        "CreateParticipantConnection" => (
-            Obj::default()
-                .raw("Type", &strs(&["WEBSOCKET", "CONNECTION_CREDENTIALS"]))
-                .end(),
-            None,
-        ),
-        "SendMessage" => (
-            Obj::default()
-                .s("ContentType", "text/plain")
-                .s("Content", "HIDDEN_DUE_TO_SECURITY_REASONS")
-                .end(),
-            Some(Obj::default().s("Id", &rng.uuid()).end()),
-        ),
-        "SendEvent" => (
-            Obj::default()
-                .s(
-                    "ContentType",
-                    "application/vnd.amazonaws.connect.event.typing",
-                )
-                .end(),
-            None,
-        ),
-        "GetTranscript" => (
-            Obj::default()
-                .s("ContactId", &contact)
-                .s("SortOrder", "ASCENDING")
-                .end(),
-            None,
-        ),
-        "DisconnectParticipant" => (Obj::default().s("ClientToken", &rng.uuid()).end(), None),
-        "StopContact" => (
-            Obj::default()
-                .s("ContactId", &contact)
-                .s("InstanceId", &iref)
-                .end(),
-            None,
-        ),
-        "GetContactAttributes" => (
-            Obj::default()
-                .s("InitialContactId", &contact)
-                .s("InstanceId", &iref)
-                .end(),
-            None,
-        ),
-        "UpdateContactAttributes" => (
-            Obj::default()
-                .s("InitialContactId", &contact)
-                .s("InstanceId", &iref)
-                .o(
-                    "Attributes",
-                    Obj::default().s(
-                        "disposition",
-                        rng.one_of(&["resolved", "callback", "escalated"]),
-                    ),
-                )
-                .end(),
-            None,
-        ),
-        "CreateUser" => {
-            let new_id = rng.uuid();
-            let name = format!("{}.{}", rng.pick(FIRST), rng.pick(LAST)).to_lowercase();
-            (
-                Obj::default()
-                    .s("Username", &name)
-                    .o(
-                        "PhoneConfig",
-                        Obj::default()
-                            .s("PhoneType", "SOFT_PHONE")
-                            .raw("AutoAccept", "false")
-                            .raw("AfterContactWorkTimeLimit", "60"),
-                    )
-                    .raw(
-                        "SecurityProfileIds",
-                        &strs(&[&pick(rng, &instance.security_profiles)]),
-                    )
-                    .s("RoutingProfileId", &pick(rng, &instance.routing_profiles))
-                    .s("InstanceId", &iref)
-                    .o(
-                        "IdentityInfo",
-                        Obj::default()
-                            .s("FirstName", "HIDDEN_DUE_TO_SECURITY_REASONS")
-                            .s("LastName", "HIDDEN_DUE_TO_SECURITY_REASONS"),
-                    )
-                    .end(),
-                Some(
-                    Obj::default()
-                        .s("UserId", &new_id)
-                        .s(
-                            "UserArn",
-                            &format!(
-                                "arn:aws:connect:{}:{}:instance/{}/agent/{new_id}",
-                                ctx.region, ctx.account.id, instance.id
-                            ),
-                        )
-                        .end(),
-                ),
-            )
-        }
-        "DeleteUser" => (user_obj(Obj::default()).end(), None),
-        "UpdateUserSecurityProfiles" => (
-            user_obj(Obj::default().raw(
-                "SecurityProfileIds",
-                &strs(&[&pick(rng, &instance.security_profiles)]),
-            ))
-            .end(),
-            None,
-        ),
-        "UpdateUserRoutingProfile" => (
-            user_obj(Obj::default().s("RoutingProfileId", &pick(rng, &instance.routing_profiles)))
-                .end(),
-            None,
-        ),
-        "UpdateUserHierarchy" => (
-            user_obj(Obj::default().s("HierarchyGroupId", &pick(rng, &instance.hierarchy_groups)))
-                .end(),
-            None,
-        ),
-        "UpdateUserIdentityInfo" => (
-            user_obj(Obj::default().o(
-                "IdentityInfo",
-                Obj::default().s("Email", "HIDDEN_DUE_TO_SECURITY_REASONS"),
-            ))
-            .end(),
-            None,
-        ),
-        "UpdateUserPhoneConfig" => (
-            user_obj(
-                Obj::default().o(
-                    "PhoneConfig",
-                    Obj::default()
-                        .s("PhoneType", rng.one_of(&["SOFT_PHONE", "DESK_PHONE"]))
-                        .raw("AutoAccept", "true"),
-                ),
-            )
-            .end(),
-            None,
-        ),
-        "CreateRoutingProfile" => {
-            let id = rng.uuid();
-            (
-                Obj::default()
-                    .s("InstanceId", &iref)
-                    .s("Name", rng.one_of(&["Tier 2 Support", "Outbound Sales", "Chat Overflow"]))
-                    .s("Description", "created by automation")
-                    .s("DefaultOutboundQueueId", &pick(rng, &instance.queues))
-                    .raw("MediaConcurrencies", r#"[{"Channel":"VOICE","Concurrency":1},{"Channel":"CHAT","Concurrency":3}]"#)
-                    .end(),
-                Some(
-                    Obj::default()
-                        .s("RoutingProfileArn", &format!("arn:aws:connect:{}:{}:instance/{}/routing-profile/{id}", ctx.region, ctx.account.id, instance.id))
-                        .s("RoutingProfileId", &id)
-                        .end(),
-                ),
-            )
-        }
-        "DeleteRoutingProfile"
-        | "UpdateRoutingProfileName"
-        | "UpdateRoutingProfileConcurrency"
-        | "UpdateRoutingProfileQueues"
-        | "AssociateRoutingProfileQueues"
-        | "DisassociateRoutingProfileQueues"
-        | "DescribeRoutingProfile" => {
-            let mut o = Obj::default()
-                .s("InstanceId", &iref)
-                .s("RoutingProfileId", &pick(rng, &instance.routing_profiles));
-            o = match api {
-                "UpdateRoutingProfileName" => o.s("Name", "Renamed profile"),
-                "UpdateRoutingProfileConcurrency" => o.raw("MediaConcurrencies", r#"[{"Channel":"CHAT","Concurrency":2}]"#),
-                "DisassociateRoutingProfileQueues" => o.raw(
-                    "QueueReferences",
-                    &format!(r#"[{{"QueueId":"{}","Channel":"VOICE"}}]"#, pick(rng, &instance.queues)),
-                ),
-                "DeleteRoutingProfile" | "DescribeRoutingProfile" => o,
-                _ => o.raw(
-                    "QueueConfigs",
-                    &format!(
-                        r#"[{{"QueueReference":{{"QueueId":"{}","Channel":"VOICE"}},"Priority":1,"Delay":0}}]"#,
-                        pick(rng, &instance.queues)
-                    ),
-                ),
-            };
-            (o.end(), None)
-        }
-        "CreateContactFlow" => {
-            let id = rng.uuid();
-            (
-                Obj::default()
-                    .s("InstanceId", &iref)
-                    .s(
-                        "Name",
-                        rng.one_of(&["Main IVR", "After hours", "Callback flow"]),
-                    )
-                    .s("Type", "CONTACT_FLOW")
-                    .s("Content", "***")
-                    .end(),
-                Some(
-                    Obj::default()
-                        .s("ContactFlowId", &id)
-                        .s(
-                            "ContactFlowArn",
-                            &format!(
-                                "arn:aws:connect:{}:{}:instance/{}/contact-flow/{id}",
-                                ctx.region, ctx.account.id, instance.id
-                            ),
-                        )
-                        .end(),
-                ),
-            )
-        }
-        "UpdateContactFlowContent" | "UpdateContactFlowName" | "DescribeContactFlow" => {
-            let o = Obj::default()
-                .s("InstanceId", &iref)
-                .s("ContactFlowId", &pick(rng, &instance.flows));
-            let o = match api {
-                "UpdateContactFlowContent" => o.s("Content", "***"),
-                "UpdateContactFlowName" => o.s("Name", "Main IVR v2"),
-                _ => o,
-            };
-            (o.end(), None)
-        }
-        "TagResource" | "UntagResource" => {
-            let arn = format!(
-                "arn:aws:connect:{}:{}:instance/{}/queue/{}",
-                ctx.region,
-                ctx.account.id,
-                instance.id,
-                pick(rng, &instance.queues)
-            );
-            let o = Obj::default().s("resourceArn", &arn);
-            let o = if api == "TagResource" {
-                o.o(
-                    "tags",
-                    Obj::default().s("cost-center", rng.one_of(&["cc-100", "cc-200"])),
-                )
-            } else {
-                o.raw("tagKeys", &strs(&["cost-center"]))
-            };
-            (o.end(), None)
-        }
-        "DescribeUser" => (
-            Obj::default()
-                .s("InstanceId", &iref)
-                .s("UserId", &user_id)
-                .end(),
-            None,
-        ),
-        "GetCurrentMetricData" | "GetMetricData" => (
-            Obj::default()
-                .s("InstanceId", &iref)
-                .raw(
-                    "Filters",
-                    &format!(
-                        r#"{{"Queues":["{}"],"Channels":["VOICE"]}}"#,
-                        pick(rng, &instance.queues)
-                    ),
-                )
-                .raw(
-                    "CurrentMetrics",
-                    r#"[{"Name":"AGENTS_ONLINE","Unit":"COUNT"}]"#,
-                )
-                .end(),
-            None,
-        ),
-        _ => (
-            Obj::default()
-                .s("InstanceId", &iref)
-                .raw("MaxResults", "100")
-                .end(),
-            None,
-        ),
+    let mut call = ConnectCall {
+        ctx,
+        api,
+        instance,
+        iref,
+        contact,
+        user_id,
     };
+    let (request, response) = (connect_builder(api))(rng, &mut call);
 
     let error = match api {
         _ if admin.name == "contractor-ops" && !chat_api && !agent_api && rng.chance(0.35) => {
@@ -938,6 +631,675 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     )
 }
 
+/// Request parameters and response elements (`None`: no response elements).
+type Reply = (String, Option<String>);
+
+/// Makes one Connect API's [`Reply`] from the event being written.
+type ConnectBuilder = for<'a, 'b> fn(&mut Rng, &'b mut ConnectCall<'a>) -> Reply;
+
+/// Makes one Chime API's [`Reply`]; it may change the event source.
+type ChimeBuilder = for<'a, 'b> fn(&mut Rng, &'b mut ChimeCall<'a>) -> Reply;
+
+/// What an Amazon Connect API builder may use.
+struct ConnectCall<'a> {
+    ctx: &'a Ctx<'a>,
+    api: &'a str,
+    instance: &'a Instance,
+    /// The instance as the caller names it (id or ARN).
+    iref: String,
+    contact: String,
+    user_id: String,
+}
+
+impl ConnectCall<'_> {
+    fn user_obj(&self, o: Obj) -> Obj {
+        o.s("InstanceId", &self.iref).s("UserId", &self.user_id)
+    }
+}
+
+/// What an Amazon Chime API builder may use; a builder may change the event source.
+struct ChimeCall<'a> {
+    ctx: &'a Ctx<'a>,
+    api: &'a str,
+    chime_account: String,
+    user: String,
+    meeting: String,
+    vc: String,
+    source: &'static str,
+}
+
+fn pick(rng: &mut Rng, items: &[String]) -> String {
+    rng.pick(items).clone()
+}
+
+/// The builder of each Amazon Connect API's request parameters and response elements.
+fn connect_builder(api: &str) -> ConnectBuilder {
+    match api {
+        "GetFederationToken" => connect_get_federation_token,
+        "StartOutboundVoiceContact" => connect_start_outbound_voice_contact,
+        "StartChatContact" => connect_start_chat_contact,
+        "CreateParticipantConnection" => connect_create_participant_connection,
+        "SendMessage" => connect_send_message,
+        "SendEvent" => connect_send_event,
+        "GetTranscript" => connect_get_transcript,
+        "DisconnectParticipant" => connect_disconnect_participant,
+        "StopContact" => connect_stop_contact,
+        "GetContactAttributes" => connect_get_contact_attributes,
+        "UpdateContactAttributes" => connect_update_contact_attributes,
+        "CreateUser" => connect_create_user,
+        "DeleteUser" => connect_delete_user,
+        "UpdateUserSecurityProfiles" => connect_update_user_security_profiles,
+        "UpdateUserRoutingProfile" => connect_update_user_routing_profile,
+        "UpdateUserHierarchy" => connect_update_user_hierarchy,
+        "UpdateUserIdentityInfo" => connect_update_user_identity_info,
+        "UpdateUserPhoneConfig" => connect_update_user_phone_config,
+        "CreateRoutingProfile" => connect_create_routing_profile,
+        "DeleteRoutingProfile" => connect_delete_routing_profile,
+        "UpdateRoutingProfileName" => connect_delete_routing_profile,
+        "UpdateRoutingProfileConcurrency" => connect_delete_routing_profile,
+        "UpdateRoutingProfileQueues" => connect_delete_routing_profile,
+        "AssociateRoutingProfileQueues" => connect_delete_routing_profile,
+        "DisassociateRoutingProfileQueues" => connect_delete_routing_profile,
+        "DescribeRoutingProfile" => connect_delete_routing_profile,
+        "CreateContactFlow" => connect_create_contact_flow,
+        "UpdateContactFlowContent" => connect_update_contact_flow_content,
+        "UpdateContactFlowName" => connect_update_contact_flow_content,
+        "DescribeContactFlow" => connect_update_contact_flow_content,
+        "TagResource" => connect_tag_resource,
+        "UntagResource" => connect_tag_resource,
+        "DescribeUser" => connect_describe_user,
+        "GetCurrentMetricData" => connect_get_current_metric_data,
+        "GetMetricData" => connect_get_current_metric_data,
+        _ => connect_other,
+    }
+}
+
+/// GetFederationToken.
+fn connect_get_federation_token(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (Obj::default().s("InstanceId", &c.iref).end(), None)
+}
+
+/// StartOutboundVoiceContact.
+fn connect_start_outbound_voice_contact(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let destination = format!("+1206555{:04}", rng.below(10000));
+    let destination = if rng.chance(0.15) {
+        "HIDDEN_DUE_TO_SECURITY_REASONS".to_string()
+    } else {
+        destination
+    };
+    (
+        Obj::default()
+            .s("DestinationPhoneNumber", &destination)
+            .s("ContactFlowId", &pick(rng, &c.instance.flows))
+            .s("InstanceId", &c.iref)
+            .s("QueueId", &pick(rng, &c.instance.queues))
+            .o(
+                "Attributes",
+                Obj::default().s(
+                    "campaign",
+                    rng.one_of(&["renewals", "collections", "survey"]),
+                ),
+            )
+            .end(),
+        Some(Obj::default().s("ContactId", &c.contact).end()),
+    )
+}
+
+/// StartChatContact.
+fn connect_start_chat_contact(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .s("ContactFlowId", &pick(rng, &c.instance.flows))
+            .o(
+                "ParticipantDetails",
+                Obj::default().s("DisplayName", "HIDDEN_DUE_TO_SECURITY_REASONS"),
+            )
+            .end(),
+        Some(
+            Obj::default()
+                .s("ContactId", &c.contact)
+                .s("ParticipantId", &rng.uuid())
+                .s("ParticipantToken", "HIDDEN_DUE_TO_SECURITY_REASONS")
+                .end(),
+        ),
+    )
+}
+
+/// CreateParticipantConnection.
+fn connect_create_participant_connection(_rng: &mut Rng, _c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .raw("Type", &strs(&["WEBSOCKET", "CONNECTION_CREDENTIALS"]))
+            .end(),
+        None,
+    )
+}
+
+/// SendMessage.
+fn connect_send_message(rng: &mut Rng, _c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("ContentType", "text/plain")
+            .s("Content", "HIDDEN_DUE_TO_SECURITY_REASONS")
+            .end(),
+        Some(Obj::default().s("Id", &rng.uuid()).end()),
+    )
+}
+
+/// SendEvent.
+fn connect_send_event(_rng: &mut Rng, _c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s(
+                "ContentType",
+                "application/vnd.amazonaws.connect.event.typing",
+            )
+            .end(),
+        None,
+    )
+}
+
+/// GetTranscript.
+fn connect_get_transcript(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("ContactId", &c.contact)
+            .s("SortOrder", "ASCENDING")
+            .end(),
+        None,
+    )
+}
+
+/// DisconnectParticipant.
+fn connect_disconnect_participant(rng: &mut Rng, _c: &mut ConnectCall<'_>) -> Reply {
+    (Obj::default().s("ClientToken", &rng.uuid()).end(), None)
+}
+
+/// StopContact.
+fn connect_stop_contact(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("ContactId", &c.contact)
+            .s("InstanceId", &c.iref)
+            .end(),
+        None,
+    )
+}
+
+/// GetContactAttributes.
+fn connect_get_contact_attributes(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InitialContactId", &c.contact)
+            .s("InstanceId", &c.iref)
+            .end(),
+        None,
+    )
+}
+
+/// UpdateContactAttributes.
+fn connect_update_contact_attributes(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InitialContactId", &c.contact)
+            .s("InstanceId", &c.iref)
+            .o(
+                "Attributes",
+                Obj::default().s(
+                    "disposition",
+                    rng.one_of(&["resolved", "callback", "escalated"]),
+                ),
+            )
+            .end(),
+        None,
+    )
+}
+
+/// CreateUser.
+fn connect_create_user(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let new_id = rng.uuid();
+    let name = format!("{}.{}", rng.pick(FIRST), rng.pick(LAST)).to_lowercase();
+    (
+        Obj::default()
+            .s("Username", &name)
+            .o(
+                "PhoneConfig",
+                Obj::default()
+                    .s("PhoneType", "SOFT_PHONE")
+                    .raw("AutoAccept", "false")
+                    .raw("AfterContactWorkTimeLimit", "60"),
+            )
+            .raw(
+                "SecurityProfileIds",
+                &strs(&[&pick(rng, &c.instance.security_profiles)]),
+            )
+            .s("RoutingProfileId", &pick(rng, &c.instance.routing_profiles))
+            .s("InstanceId", &c.iref)
+            .o(
+                "IdentityInfo",
+                Obj::default()
+                    .s("FirstName", "HIDDEN_DUE_TO_SECURITY_REASONS")
+                    .s("LastName", "HIDDEN_DUE_TO_SECURITY_REASONS"),
+            )
+            .end(),
+        Some(
+            Obj::default()
+                .s("UserId", &new_id)
+                .s(
+                    "UserArn",
+                    &format!(
+                        "arn:aws:connect:{}:{}:instance/{}/agent/{new_id}",
+                        c.ctx.region, c.ctx.account.id, c.instance.id
+                    ),
+                )
+                .end(),
+        ),
+    )
+}
+
+/// DeleteUser.
+fn connect_delete_user(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (c.user_obj(Obj::default()).end(), None)
+}
+
+/// UpdateUserSecurityProfiles.
+fn connect_update_user_security_profiles(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        c.user_obj(Obj::default().raw(
+            "SecurityProfileIds",
+            &strs(&[&pick(rng, &c.instance.security_profiles)]),
+        ))
+        .end(),
+        None,
+    )
+}
+
+/// UpdateUserRoutingProfile.
+fn connect_update_user_routing_profile(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        c.user_obj(Obj::default().s("RoutingProfileId", &pick(rng, &c.instance.routing_profiles)))
+            .end(),
+        None,
+    )
+}
+
+/// UpdateUserHierarchy.
+fn connect_update_user_hierarchy(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        c.user_obj(Obj::default().s("HierarchyGroupId", &pick(rng, &c.instance.hierarchy_groups)))
+            .end(),
+        None,
+    )
+}
+
+/// UpdateUserIdentityInfo.
+fn connect_update_user_identity_info(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        c.user_obj(Obj::default().o(
+            "IdentityInfo",
+            Obj::default().s("Email", "HIDDEN_DUE_TO_SECURITY_REASONS"),
+        ))
+        .end(),
+        None,
+    )
+}
+
+/// UpdateUserPhoneConfig.
+fn connect_update_user_phone_config(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        c.user_obj(
+            Obj::default().o(
+                "PhoneConfig",
+                Obj::default()
+                    .s("PhoneType", rng.one_of(&["SOFT_PHONE", "DESK_PHONE"]))
+                    .raw("AutoAccept", "true"),
+            ),
+        )
+        .end(),
+        None,
+    )
+}
+
+/// CreateRoutingProfile.
+fn connect_create_routing_profile(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let id = rng.uuid();
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .s(
+                "Name",
+                rng.one_of(&["Tier 2 Support", "Outbound Sales", "Chat Overflow"]),
+            )
+            .s("Description", "created by automation")
+            .s("DefaultOutboundQueueId", &pick(rng, &c.instance.queues))
+            .raw(
+                "MediaConcurrencies",
+                r#"[{"Channel":"VOICE","Concurrency":1},{"Channel":"CHAT","Concurrency":3}]"#,
+            )
+            .end(),
+        Some(
+            Obj::default()
+                .s(
+                    "RoutingProfileArn",
+                    &format!(
+                        "arn:aws:connect:{}:{}:instance/{}/routing-profile/{id}",
+                        c.ctx.region, c.ctx.account.id, c.instance.id
+                    ),
+                )
+                .s("RoutingProfileId", &id)
+                .end(),
+        ),
+    )
+}
+
+/// DeleteRoutingProfile, UpdateRoutingProfileName, UpdateRoutingProfileConcurrency, UpdateRoutingProfileQueues, AssociateRoutingProfileQueues, DisassociateRoutingProfileQueues, DescribeRoutingProfile.
+fn connect_delete_routing_profile(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let mut o = Obj::default()
+        .s("InstanceId", &c.iref)
+        .s("RoutingProfileId", &pick(rng, &c.instance.routing_profiles));
+    o = match c.api {
+        "UpdateRoutingProfileName" => o.s("Name", "Renamed profile"),
+        "UpdateRoutingProfileConcurrency" => o.raw("MediaConcurrencies", r#"[{"Channel":"CHAT","Concurrency":2}]"#),
+        "DisassociateRoutingProfileQueues" => o.raw(
+            "QueueReferences",
+            &format!(r#"[{{"QueueId":"{}","Channel":"VOICE"}}]"#, pick(rng, &c.instance.queues)),
+        ),
+        "DeleteRoutingProfile" | "DescribeRoutingProfile" => o,
+        _ => o.raw(
+            "QueueConfigs",
+            &format!(
+                r#"[{{"QueueReference":{{"QueueId":"{}","Channel":"VOICE"}},"Priority":1,"Delay":0}}]"#,
+                pick(rng, &c.instance.queues)
+            ),
+        ),
+    };
+    (o.end(), None)
+}
+
+/// CreateContactFlow.
+fn connect_create_contact_flow(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let id = rng.uuid();
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .s(
+                "Name",
+                rng.one_of(&["Main IVR", "After hours", "Callback flow"]),
+            )
+            .s("Type", "CONTACT_FLOW")
+            .s("Content", "***")
+            .end(),
+        Some(
+            Obj::default()
+                .s("ContactFlowId", &id)
+                .s(
+                    "ContactFlowArn",
+                    &format!(
+                        "arn:aws:connect:{}:{}:instance/{}/contact-flow/{id}",
+                        c.ctx.region, c.ctx.account.id, c.instance.id
+                    ),
+                )
+                .end(),
+        ),
+    )
+}
+
+/// UpdateContactFlowContent, UpdateContactFlowName, DescribeContactFlow.
+fn connect_update_contact_flow_content(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let o = Obj::default()
+        .s("InstanceId", &c.iref)
+        .s("ContactFlowId", &pick(rng, &c.instance.flows));
+    let o = match c.api {
+        "UpdateContactFlowContent" => o.s("Content", "***"),
+        "UpdateContactFlowName" => o.s("Name", "Main IVR v2"),
+        _ => o,
+    };
+    (o.end(), None)
+}
+
+/// TagResource, UntagResource.
+fn connect_tag_resource(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    let arn = format!(
+        "arn:aws:connect:{}:{}:instance/{}/queue/{}",
+        c.ctx.region,
+        c.ctx.account.id,
+        c.instance.id,
+        pick(rng, &c.instance.queues)
+    );
+    let o = Obj::default().s("resourceArn", &arn);
+    let o = if c.api == "TagResource" {
+        o.o(
+            "tags",
+            Obj::default().s("cost-center", rng.one_of(&["cc-100", "cc-200"])),
+        )
+    } else {
+        o.raw("tagKeys", &strs(&["cost-center"]))
+    };
+    (o.end(), None)
+}
+
+/// DescribeUser.
+fn connect_describe_user(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .s("UserId", &c.user_id)
+            .end(),
+        None,
+    )
+}
+
+/// GetCurrentMetricData, GetMetricData.
+fn connect_get_current_metric_data(rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .raw(
+                "Filters",
+                &format!(
+                    r#"{{"Queues":["{}"],"Channels":["VOICE"]}}"#,
+                    pick(rng, &c.instance.queues)
+                ),
+            )
+            .raw(
+                "CurrentMetrics",
+                r#"[{"Name":"AGENTS_ONLINE","Unit":"COUNT"}]"#,
+            )
+            .end(),
+        None,
+    )
+}
+
+/// Every other API (reads: Describe…, List…, Get…).
+fn connect_other(_rng: &mut Rng, c: &mut ConnectCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("InstanceId", &c.iref)
+            .raw("MaxResults", "100")
+            .end(),
+        None,
+    )
+}
+
+/// The builder of each Amazon Chime API's request parameters and response elements.
+fn chime_builder(api: &str) -> ChimeBuilder {
+    match api {
+        "CreateAccount" => chime_create_account,
+        "InviteUsers" => chime_invite_users,
+        "ResetPersonalPIN" => chime_reset_personal_pin,
+        "UpdateUser" => chime_reset_personal_pin,
+        "AddDomain" => chime_add_domain,
+        "ListUsers" => chime_list_users,
+        "CreateMeeting" => chime_create_meeting,
+        "CreateAttendee" => chime_create_attendee,
+        "DeleteMeeting" => chime_delete_meeting,
+        "CreateVoiceConnector" => chime_create_voice_connector,
+        "UpdateVoiceConnector" => chime_update_voice_connector,
+        "PutVoiceConnectorOrigination" => chime_update_voice_connector,
+        "DeleteVoiceConnector" => chime_update_voice_connector,
+        _ => chime_other,
+    }
+}
+
+/// CreateAccount.
+fn chime_create_account(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("name", rng.one_of(&["Support", "Sales", "Engineering"]))
+            .end(),
+        Some(format!(
+            r#"{{"account":{{"awsAccountId":"{}","accountId":"{}","accountType":"Team"}}}}"#,
+            c.ctx.account.id,
+            rng.uuid()
+        )),
+    )
+}
+
+/// InviteUsers.
+fn chime_invite_users(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("accountId", &c.chime_account)
+            .raw("userEmailList", &strs(&["HIDDEN_DUE_TO_SECURITY_REASONS"]))
+            .s("userType", "PrivateUser")
+            .end(),
+        Some(format!(
+            r#"{{"invites":[{{"inviteId":"{}","status":"Pending"}}]}}"#,
+            rng.uuid()
+        )),
+    )
+}
+
+/// ResetPersonalPIN, UpdateUser.
+fn chime_reset_personal_pin(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    let o = Obj::default()
+        .s("accountId", &c.chime_account)
+        .s("userId", &c.user);
+    let o = if c.api == "UpdateUser" {
+        o.s("licenseType", rng.one_of(&["Pro", "Basic"]))
+    } else {
+        o
+    };
+    (o.end(), None)
+}
+
+/// AddDomain.
+fn chime_add_domain(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s(
+                "domainName",
+                rng.one_of(&["example.com", "example.org", "corp.example.net"]),
+            )
+            .s("accountId", &c.chime_account)
+            .end(),
+        None,
+    )
+}
+
+/// ListUsers.
+fn chime_list_users(_rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("accountId", &c.chime_account)
+            .raw("maxResults", "50")
+            .end(),
+        None,
+    )
+}
+
+/// CreateMeeting.
+fn chime_create_meeting(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    let meeting = &c.meeting;
+    (
+        Obj::default()
+            .s("clientRequestToken", &rng.uuid())
+            .s("mediaRegion", c.ctx.region)
+            .s("externalMeetingId", "HIDDEN_DUE_TO_SECURITY_REASONS")
+            .end(),
+        Some(format!(
+            r#"{{"meeting":{{"meetingId":"{meeting}","mediaRegion":"{}"}}}}"#,
+            c.ctx.region
+        )),
+    )
+}
+
+/// CreateAttendee.
+fn chime_create_attendee(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (
+        Obj::default()
+            .s("meetingId", &c.meeting)
+            .s("externalUserId", "HIDDEN_DUE_TO_SECURITY_REASONS")
+            .end(),
+        Some(format!(
+            r#"{{"attendee":{{"attendeeId":"{}","joinToken":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}}"#,
+            rng.uuid()
+        )),
+    )
+}
+
+/// DeleteMeeting.
+fn chime_delete_meeting(_rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    (Obj::default().s("meetingId", &c.meeting).end(), None)
+}
+
+/// CreateVoiceConnector.
+fn chime_create_voice_connector(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    let vc = &c.vc;
+    if rng.chance(0.5) {
+        c.source = "chime-sdk-voice.amazonaws.com";
+    }
+    (
+        Obj::default()
+            .s("name", "contact-center-trunk")
+            .s("awsRegion", c.ctx.region)
+            .raw("requireEncryption", "true")
+            .end(),
+        Some(format!(
+            r#"{{"voiceConnector":{{"voiceConnectorId":"{vc}","awsRegion":"{}","outboundHostName":"{vc}.voiceconnector.chime.aws"}}}}"#,
+            c.ctx.region
+        )),
+    )
+}
+
+/// UpdateVoiceConnector, PutVoiceConnectorOrigination, DeleteVoiceConnector.
+fn chime_update_voice_connector(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    if rng.chance(0.5) {
+        c.source = "chime-sdk-voice.amazonaws.com";
+    }
+    let o = Obj::default().s("voiceConnectorId", &c.vc);
+    let o = match c.api {
+        "UpdateVoiceConnector" => o.s("name", "contact-center-trunk").raw("requireEncryption", "true"),
+        "PutVoiceConnectorOrigination" => o.raw(
+            "origination",
+            &format!(r#"{{"routes":[{{"host":"{}","port":5060,"protocol":"UDP","priority":1,"weight":10}}],"disabled":false}}"#, rng.ip()),
+        ),
+        _ => o,
+    };
+    (o.end(), None)
+}
+
+/// Every other API (reads: Describe…, List…, Get…).
+fn chime_other(rng: &mut Rng, c: &mut ChimeCall<'_>) -> Reply {
+    c.source = "chime-sdk-media-pipelines.amazonaws.com";
+    (
+        Obj::default()
+            .s("sourceType", "ChimeSdkMeeting")
+            .s("sourceArn", "Hidden_For_Security_Reasons")
+            .s("sinkType", "S3Bucket")
+            .s(
+                "sinkArn",
+                &format!("arn:aws:s3:::meeting-recordings-{}", c.ctx.account.id),
+            )
+            .end(),
+        Some(format!(
+            r#"{{"mediaCapturePipeline":{{"mediaPipelineId":"{}","status":"Initializing"}}}}"#,
+            rng.uuid()
+        )),
+    )
+}
+
 /// Writes one Chime event.
 fn chime_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     let acct = ctx.account;
@@ -953,129 +1315,17 @@ fn chime_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     let user = rng.pick(&acct.chime_users).clone();
     let meeting = rng.pick(&acct.meetings).clone();
     let vc = rng.pick(&acct.voice_connectors).clone();
-    let mut source = "chime.amazonaws.com";
-    let (request, response): (String, Option<String>) = match api {
-        "CreateAccount" => (
-            Obj::default()
-                .s("name", rng.one_of(&["Support", "Sales", "Engineering"]))
-                .end(),
-            Some(format!(
-                r#"{{"account":{{"awsAccountId":"{}","accountId":"{}","accountType":"Team"}}}}"#,
-                acct.id,
-                rng.uuid()
-            )),
-        ),
-        "InviteUsers" => (
-            Obj::default()
-                .s("accountId", &chime_account)
-                .raw("userEmailList", &strs(&["HIDDEN_DUE_TO_SECURITY_REASONS"]))
-                .s("userType", "PrivateUser")
-                .end(),
-            Some(format!(
-                r#"{{"invites":[{{"inviteId":"{}","status":"Pending"}}]}}"#,
-                rng.uuid()
-            )),
-        ),
-        "ResetPersonalPIN" | "UpdateUser" => {
-            let o = Obj::default()
-                .s("accountId", &chime_account)
-                .s("userId", &user);
-            let o = if api == "UpdateUser" {
-                o.s("licenseType", rng.one_of(&["Pro", "Basic"]))
-            } else {
-                o
-            };
-            (o.end(), None)
-        }
-        "AddDomain" => (
-            Obj::default()
-                .s(
-                    "domainName",
-                    rng.one_of(&["example.com", "example.org", "corp.example.net"]),
-                )
-                .s("accountId", &chime_account)
-                .end(),
-            None,
-        ),
-        "ListUsers" => (
-            Obj::default()
-                .s("accountId", &chime_account)
-                .raw("maxResults", "50")
-                .end(),
-            None,
-        ),
-        "CreateMeeting" => (
-            Obj::default()
-                .s("clientRequestToken", &rng.uuid())
-                .s("mediaRegion", ctx.region)
-                .s("externalMeetingId", "HIDDEN_DUE_TO_SECURITY_REASONS")
-                .end(),
-            Some(format!(
-                r#"{{"meeting":{{"meetingId":"{meeting}","mediaRegion":"{}"}}}}"#,
-                ctx.region
-            )),
-        ),
-        "CreateAttendee" => (
-            Obj::default()
-                .s("meetingId", &meeting)
-                .s("externalUserId", "HIDDEN_DUE_TO_SECURITY_REASONS")
-                .end(),
-            Some(format!(
-                r#"{{"attendee":{{"attendeeId":"{}","joinToken":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}}"#,
-                rng.uuid()
-            )),
-        ),
-        "DeleteMeeting" => (Obj::default().s("meetingId", &meeting).end(), None),
-        "CreateVoiceConnector" => {
-            if rng.chance(0.5) {
-                source = "chime-sdk-voice.amazonaws.com";
-            }
-            (
-                Obj::default()
-                    .s("name", "contact-center-trunk")
-                    .s("awsRegion", ctx.region)
-                    .raw("requireEncryption", "true")
-                    .end(),
-                Some(format!(
-                    r#"{{"voiceConnector":{{"voiceConnectorId":"{vc}","awsRegion":"{}","outboundHostName":"{vc}.voiceconnector.chime.aws"}}}}"#,
-                    ctx.region
-                )),
-            )
-        }
-        "UpdateVoiceConnector" | "PutVoiceConnectorOrigination" | "DeleteVoiceConnector" => {
-            if rng.chance(0.5) {
-                source = "chime-sdk-voice.amazonaws.com";
-            }
-            let o = Obj::default().s("voiceConnectorId", &vc);
-            let o = match api {
-                "UpdateVoiceConnector" => o.s("name", "contact-center-trunk").raw("requireEncryption", "true"),
-                "PutVoiceConnectorOrigination" => o.raw(
-                    "origination",
-                    &format!(r#"{{"routes":[{{"host":"{}","port":5060,"protocol":"UDP","priority":1,"weight":10}}],"disabled":false}}"#, rng.ip()),
-                ),
-                _ => o,
-            };
-            (o.end(), None)
-        }
-        _ => {
-            source = "chime-sdk-media-pipelines.amazonaws.com";
-            (
-                Obj::default()
-                    .s("sourceType", "ChimeSdkMeeting")
-                    .s("sourceArn", "Hidden_For_Security_Reasons")
-                    .s("sinkType", "S3Bucket")
-                    .s(
-                        "sinkArn",
-                        &format!("arn:aws:s3:::meeting-recordings-{}", acct.id),
-                    )
-                    .end(),
-                Some(format!(
-                    r#"{{"mediaCapturePipeline":{{"mediaPipelineId":"{}","status":"Initializing"}}}}"#,
-                    rng.uuid()
-                )),
-            )
-        }
+    let mut call = ChimeCall {
+        ctx,
+        api,
+        chime_account,
+        user,
+        meeting,
+        vc,
+        source: "chime.amazonaws.com",
     };
+    let (request, response) = (chime_builder(api))(rng, &mut call);
+    let source = call.source;
     let error = match api {
         "AddDomain" if rng.chance(0.4) => Some((
             "ConflictException",
