@@ -58,6 +58,31 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Generate realistic CloudTrail logs of Amazon Connect and Amazon Chime, for tests and demos
     Generate(GenerateArgs),
+    /// Check CloudTrail logs against their digest files: hashes, the digest chain, signatures
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// CloudTrail logs with their digests: folders or object-store prefixes (s3://bucket/AWSLogs/)
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Only digests delivered on or after this UTC day: YYYY-MM-DD, today, yesterday, 7d, 2w
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only digests delivered on or before this UTC day
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// Check signatures with these keys: the JSON of `aws cloudtrail list-public-keys`
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<PathBuf>,
+
+    /// Write the findings as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

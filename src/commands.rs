@@ -9,6 +9,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::{
     Cli, Command, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat, ShellArgs,
+    VerifyArgs,
 };
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
@@ -109,6 +110,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Generate(args) => run_generate(args),
+        Command::Verify(args) => run_verify(args),
     }
 }
 
@@ -280,6 +282,67 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
     })?;
     eprintln!("{summary}");
     Ok(0)
+}
+
+fn run_verify(args: VerifyArgs) -> Result<u8> {
+    let public_keys = match &args.public_keys {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::Usage(format!("cannot read --public-keys {}: {e}", path.display()))
+            })?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!(
+                    "--public-keys {} is not the JSON of 'aws cloudtrail list-public-keys' ({e})",
+                    path.display()
+                ))
+            })?)
+        }
+    };
+    let options = crate::verify::VerifyOptions {
+        sources: args.sources,
+        since: args.since,
+        until: args.until,
+        public_keys,
+    };
+    let runtime = runtime(convert::default_threads())?;
+    let report = runtime.block_on(crate::verify::run(&options))?;
+    if report.digests == 0 {
+        return Err(Error::Failed(format!(
+            "no digest files under {}: turn on log file validation for the trail, and give the folder or prefix that holds CloudTrail-Digest/",
+            options.sources.join(", ")
+        )));
+    }
+    let mut text = String::new();
+    for problem in &report.problems {
+        text.push_str(&format!(
+            "{:<17} {}: {}\n",
+            problem.kind, problem.key, problem.detail
+        ));
+    }
+    print_stdout(&text)?;
+    let r = &report;
+    eprintln!(
+        "trailpq: {} digests; log files: {} valid, {} modified, {} missing, {} unlisted; {} chain breaks",
+        r.digests,
+        r.log_files_valid,
+        r.log_files_modified,
+        r.log_files_missing,
+        r.log_files_unlisted,
+        r.chain_breaks
+    );
+    if options.public_keys.is_some() {
+        eprintln!(
+            "trailpq: signatures: {} valid, {} invalid, {} not available (a local copy keeps no S3 metadata; the newest digest of each chain is signed only there)",
+            r.signatures_valid, r.signatures_invalid, r.signatures_unavailable
+        );
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).expect("the report serialises");
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(if report.valid() { 0 } else { 3 })
 }
 
 fn print_stdout(text: &str) -> Result<()> {

@@ -1507,6 +1507,8 @@ pub fn generate(
         .enumerate()
         .flat_map(|(a, acct)| acct.regions.iter().map(move |r| (a, r.name)))
         .collect();
+    let mut pending: Vec<Vec<Delivered>> = targets.iter().map(|_| Vec::new()).collect();
+    let mut chains: Vec<Chain> = targets.iter().map(|_| Chain::default()).collect();
     for (window, weight) in weights.iter().enumerate() {
         cumulative += weight;
         let upto = ((cumulative / total) * events as f64).round() as u64;
@@ -1539,7 +1541,7 @@ pub fn generate(
             let (a, region) = targets[target];
             let delivered = window_start + chrono::TimeDelta::minutes(5 + rng.below(10) as i64);
             summary.events += records.len() as u64;
-            write_log(
+            let log = write_log(
                 out,
                 world.accounts[a].id,
                 region,
@@ -1548,20 +1550,34 @@ pub fn generate(
                 &mut rng,
                 &mut summary,
             )?;
+            pending[target].push(log);
         }
-        // One digest file per account, region and hour, as log-file validation writes them.
+        // One digest file per account, region and hour, as log-file validation writes them,
+        // listing the log files delivered before its end (later ones go in the next).
         if window % 12 == 11 {
-            for &(a, region) in &targets {
+            let end = window_start + chrono::TimeDelta::minutes(5);
+            for (target, &(a, region)) in targets.iter().enumerate() {
+                let (listed, later): (Vec<Delivered>, Vec<Delivered>) =
+                    std::mem::take(&mut pending[target])
+                        .into_iter()
+                        .partition(|l| l.at <= end);
+                pending[target] = later;
                 write_digest(
                     out,
                     world.accounts[a].id,
                     region,
-                    window_start + chrono::TimeDelta::minutes(5),
+                    end,
+                    &listed,
+                    &mut chains[target],
                     &mut summary,
                 )?;
             }
         }
     }
+    let end = origin + chrono::TimeDelta::days(i64::from(days));
+    let keys = out.join("public-keys.json");
+    std::fs::write(&keys, public_keys_json(origin, end))
+        .map_err(|e| Error::io(format!("cannot write {}", keys.display()), e))?;
     Ok(summary)
 }
 
@@ -1582,7 +1598,7 @@ fn write_log(
     records: &[String],
     rng: &mut Rng,
     summary: &mut Summary,
-) -> Result<()> {
+) -> Result<Delivered> {
     let dir = folder(out, account, "CloudTrail", region, delivered);
     let name = format!(
         "{account}_CloudTrail_{region}_{:04}{:02}{:02}T{:02}{:02}Z_{}.json.gz",
@@ -1602,46 +1618,143 @@ fn write_log(
         json.push_str(r);
     }
     json.push_str("]}");
-    let gz = write_gzip(&dir.join(name), json.as_bytes())?;
+    let gz = write_gzip(&dir.join(&name), json.as_bytes())?;
     summary.files += 1;
     summary.json_bytes += json.len() as u64;
     summary.gzip_bytes += gz;
-    Ok(())
+    let key = dir.strip_prefix(out).expect("under out").join(&name);
+    Ok(Delivered {
+        key: key.to_string_lossy().replace('\\', "/"),
+        at: delivered,
+        sha256: crate::digest::sha256_hex(json.as_bytes()),
+    })
 }
 
+/// A log file written, for the digest that will list it.
+struct Delivered {
+    /// `AWSLogs/…`, as the digest names it.
+    key: String,
+    at: DateTime<Utc>,
+    /// SHA-256 of the uncompressed content, hex.
+    sha256: String,
+}
+
+/// The last digest of an account and region, which the next one chains to.
+#[derive(Default)]
+struct Chain {
+    previous: Option<(String, String, String)>,
+}
+
+/// Writes one digest file the way CloudTrail log-file validation does: the log files delivered in
+/// its hour with the SHA-256 of their uncompressed content, the hash and signature of the previous
+/// digest, and its own SHA256withRSA signature (made with the generator's key, see
+/// data/generator-key/), which CloudTrail keeps in the object's metadata and the next digest repeats.
 fn write_digest(
     out: &Path,
     account: &str,
     region: &str,
     end: DateTime<Utc>,
+    logs: &[Delivered],
+    chain: &mut Chain,
     summary: &mut Summary,
 ) -> Result<()> {
     let dir = folder(out, account, "CloudTrail-Digest", region, end);
     let stamp = end.format("%Y%m%dT%H%M%SZ");
     let name =
         format!("{account}_CloudTrail-Digest_{region}_management-trail_us-east-1_{stamp}.json.gz");
+    let object = dir.strip_prefix(out).expect("under out").join(&name);
+    let object = object.to_string_lossy().replace('\\', "/");
     let start = end - chrono::TimeDelta::hours(1);
-    let body = Obj::default()
+    let time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let files: Vec<String> = logs
+        .iter()
+        .map(|l| {
+            Obj::default()
+                .s("s3Bucket", DIGEST_BUCKET)
+                .s("s3Object", &l.key)
+                .s("hashValue", &l.sha256)
+                .s("hashAlgorithm", "SHA-256")
+                .end()
+        })
+        .collect();
+    let mut body = Obj::default()
         .s("awsAccountId", account)
+        .s("digestStartTime", &time(start))
+        .s("digestEndTime", &time(end))
+        .s("digestS3Bucket", DIGEST_BUCKET)
+        .s("digestS3Object", &object)
         .s(
-            "digestStartTime",
-            &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "digestPublicKeyFingerprint",
+            &crate::digest::fingerprint(GENERATOR_PUBLIC_KEY),
         )
-        .s(
-            "digestEndTime",
-            &end.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        )
-        .s("digestS3Bucket", "org-cloudtrail-logs")
-        .s(
-            "digestS3Object",
-            &format!("AWSLogs/{account}/CloudTrail-Digest/{region}/{name}"),
-        )
-        .s("digestSignatureAlgorithm", "SHA256withRSA")
-        .raw("logFiles", "[]")
+        .s("digestSignatureAlgorithm", "SHA256withRSA");
+    body = match &chain.previous {
+        Some((object, hash, signature)) => body
+            .s("previousDigestS3Bucket", DIGEST_BUCKET)
+            .s("previousDigestS3Object", object)
+            .s("previousDigestHashValue", hash)
+            .s("previousDigestHashAlgorithm", "SHA-256")
+            .s("previousDigestSignature", signature),
+        None => body
+            .raw("previousDigestS3Bucket", "null")
+            .raw("previousDigestS3Object", "null")
+            .raw("previousDigestHashValue", "null")
+            .raw("previousDigestHashAlgorithm", "null")
+            .raw("previousDigestSignature", "null"),
+    };
+    let body = body
+        .raw("logFiles", &format!("[{}]", files.join(",")))
         .end();
+    let hash = crate::digest::sha256_hex(body.as_bytes());
+    let previous_signature = chain.previous.as_ref().map(|(_, _, s)| s.as_str());
+    let signed = crate::digest::signing_string(
+        &time(end),
+        &format!("{DIGEST_BUCKET}/{object}"),
+        &hash,
+        previous_signature,
+    );
+    let signature = sign(signed.as_bytes());
     write_gzip(&dir.join(name), body.as_bytes())?;
+    chain.previous = Some((object, hash, signature));
     summary.digests += 1;
     Ok(())
+}
+
+/// The bucket generated digests name (the layout under OUT is what a sync of it gives).
+const DIGEST_BUCKET: &str = "org-cloudtrail-logs";
+
+/// The generator's key pair (data/generator-key/README.md): public on purpose.
+const GENERATOR_PRIVATE_KEY: &[u8] = include_bytes!("../data/generator-key/signing-key.der");
+const GENERATOR_PUBLIC_KEY: &[u8] = include_bytes!("../data/generator-key/public-key.der");
+
+/// SHA256withRSA (PKCS#1 v1.5) with the generator's key, hex.
+fn sign(data: &[u8]) -> String {
+    use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+    static KEY: std::sync::LazyLock<RsaKeyPair> = std::sync::LazyLock::new(|| {
+        RsaKeyPair::from_der(GENERATOR_PRIVATE_KEY).expect("the generator's key parses")
+    });
+    let key = &*KEY;
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        data,
+        &mut signature,
+    )
+    .expect("signing with a valid key");
+    hex::encode(signature)
+}
+
+/// The public keys of generated digests, as `aws cloudtrail list-public-keys` prints them.
+fn public_keys_json(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    use base64::Engine;
+    format!(
+        "{{\"PublicKeyList\":[{{\"Value\":\"{}\",\"ValidityStartTime\":\"{}\",\"ValidityEndTime\":\"{}\",\"Fingerprint\":\"{}\"}}]}}\n",
+        base64::engine::general_purpose::STANDARD.encode(GENERATOR_PUBLIC_KEY),
+        start.format("%Y-%m-%dT%H:%M:%SZ"),
+        end.format("%Y-%m-%dT%H:%M:%SZ"),
+        crate::digest::fingerprint(GENERATOR_PUBLIC_KEY)
+    )
 }
 
 fn write_gzip(path: &Path, bytes: &[u8]) -> Result<u64> {

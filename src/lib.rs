@@ -12,6 +12,7 @@
 //! - [`export`]: rebuilding the original records from the Parquet.
 
 pub mod convert;
+pub mod digest;
 pub mod error;
 pub mod flatten;
 pub mod listing;
@@ -34,3 +35,4 @@ pub mod generate;
 pub mod query;
 pub mod shell;
 pub mod sql;
+pub mod verify;

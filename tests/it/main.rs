@@ -15,3 +15,4 @@ mod malformed;
 mod query;
 mod s3;
 mod shell;
+mod verify;
