@@ -60,6 +60,31 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Check CloudTrail logs against their digest files: hashes, the digest chain, signatures
     Verify(VerifyArgs),
+    /// Rewrite each partition into few files in time order, removing duplicate deliveries
+    Compact(CompactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: String,
+
+    /// Only the partitions of days on or after this UTC day (needs an event_date partition)
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only the partitions of days on or before this UTC day
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// If a convert or compact holds DATA, wait up to DURATION for it (e.g. 30m) instead of failing
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+
+    /// Write what was done as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -379,4 +404,9 @@ pub struct GenerateArgs {
     /// Days of activity
     #[arg(long, value_name = "N", default_value_t = 7)]
     pub days: u32,
+
+    /// Also write the public key of the generated digests' signatures to FILE, as
+    /// `aws cloudtrail list-public-keys` prints keys (for `trailpq verify --public-keys`)
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: Option<PathBuf>,
 }

@@ -8,8 +8,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{
-    Cli, Command, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat, ShellArgs,
-    VerifyArgs,
+    Cli, Command, CompactArgs, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat,
+    ShellArgs, VerifyArgs,
 };
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
@@ -111,6 +111,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Generate(args) => run_generate(args),
         Command::Verify(args) => run_verify(args),
+        Command::Compact(args) => run_compact(args),
     }
 }
 
@@ -279,6 +280,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
         seed: args.seed,
         start,
         days: args.days,
+        public_keys: args.public_keys,
     })?;
     eprintln!("{summary}");
     Ok(0)
@@ -343,6 +345,37 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
     }
     Ok(if report.valid() { 0 } else { 3 })
+}
+
+fn run_compact(args: CompactArgs) -> Result<u8> {
+    let options = crate::compact::CompactOptions {
+        data: args.data,
+        since: args.since,
+        until: args.until,
+        wait: args.wait,
+        writer: WriterConfig::default(),
+    };
+    let runtime = runtime(convert::default_threads())?;
+    let report = runtime.block_on(crate::compact::run(&options))?;
+    for warning in &report.warnings {
+        eprintln!("trailpq: warning: {warning}");
+    }
+    eprintln!(
+        "trailpq: compacted {} of {} partitions: {} files into {}, {} rows into {} ({} duplicate deliveries removed)",
+        report.partitions_rewritten,
+        report.partitions,
+        report.files_before,
+        report.files_after,
+        report.rows_in,
+        report.rows_out,
+        report.duplicates_removed
+    );
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).expect("the report serialises");
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(0)
 }
 
 fn print_stdout(text: &str) -> Result<()> {

@@ -1451,6 +1451,8 @@ pub struct GenerateOptions {
     pub start: NaiveDate,
     /// Days, at least one.
     pub days: u32,
+    /// Where to write the digests' public key (`list-public-keys` JSON), if anywhere.
+    pub public_keys: Option<std::path::PathBuf>,
 }
 
 /// Runs `trailpq generate`.
@@ -1458,13 +1460,24 @@ pub fn run(options: &GenerateOptions) -> Result<Summary> {
     if options.days == 0 {
         return Err(Error::Usage("--days must be at least 1".into()));
     }
-    generate(
+    let summary = generate(
         &options.out,
         options.seed,
         options.events,
         options.start,
         options.days,
-    )
+    )?;
+    if let Some(path) = &options.public_keys {
+        let origin = options
+            .start
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        let end = origin + chrono::TimeDelta::days(i64::from(options.days));
+        std::fs::write(path, public_keys_json(origin, end))
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(summary)
 }
 
 /// Five-minute windows, weighted towards office hours.
@@ -1574,10 +1587,6 @@ pub fn generate(
             }
         }
     }
-    let end = origin + chrono::TimeDelta::days(i64::from(days));
-    let keys = out.join("public-keys.json");
-    std::fs::write(&keys, public_keys_json(origin, end))
-        .map_err(|e| Error::io(format!("cannot write {}", keys.display()), e))?;
     Ok(summary)
 }
 

@@ -11,6 +11,7 @@
 //! - [`convert`]: the `convert` command, tying the above together;
 //! - [`export`]: rebuilding the original records from the Parquet.
 
+pub mod compact;
 pub mod convert;
 pub mod digest;
 pub mod error;

@@ -536,6 +536,7 @@ impl Collector<'_> {
             files: written.iter().map(|f| f.rel.clone()).collect(),
             sources: std::mem::take(&mut self.pending),
             records: self.report.records_uncommitted,
+            removes: Vec::new(),
         };
         let finals = dest.commit(checkpoint, &self.meta, &known).await?;
         let loc = &dest.loc;
@@ -573,7 +574,7 @@ impl Collector<'_> {
 
 /// A sortable, unique run id: the UTC second it started (readable, and sorting like the ids of
 /// earlier versions), then the random tail of a UUIDv7.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let unique = uuid::Uuid::now_v7().simple().to_string();
     format!(
         "{}-{}",

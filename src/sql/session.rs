@@ -44,6 +44,9 @@ fn memory_limit() -> usize {
         .unwrap_or(MEMORY_LIMIT)
 }
 
+/// The table with each event once (duplicate deliveries left out), as a view.
+pub const UNIQUE_TABLE: &str = "cloudtrail_unique";
+
 /// What was found at DATA.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -222,8 +225,58 @@ impl Dataset {
             columns.join(", ")
         );
         ctx.sql(&view).await?;
+        // Each event once, before `trailpq compact` removes duplicate deliveries: the first copy
+        // of each eventID in the table's order; records without an eventID all stay.
+        let unique = format!(
+            "CREATE VIEW {UNIQUE_TABLE} AS \
+             SELECT * FROM {TABLE} WHERE event_id IS NULL \
+             UNION ALL \
+             SELECT * FROM (SELECT DISTINCT ON (event_id) * FROM {TABLE} WHERE event_id IS NOT NULL \
+             ORDER BY event_id, event_time, source_key, source_index)"
+        );
+        ctx.sql(&unique).await?;
         Ok(())
     }
+}
+
+/// The rows of one partition folder (`cloudtrail/<folder>`, `files` Parquet files in it) in the
+/// table's order (time, then source and position), merged from its files, which are each sorted
+/// already: memory stays at a batch per file. Columns as stored.
+pub async fn merged_folder(
+    location: &Location,
+    folder: &str,
+    files: usize,
+) -> Result<SendableRecordBatchStream> {
+    let config = SessionConfig::new()
+        .with_target_partitions(files.max(1))
+        .with_batch_size(4096);
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
+        .build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    if let Some(base) = &location.base_url {
+        ctx.runtime_env()
+            .register_object_store(base, location.store.clone());
+    }
+    let sort_order =
+        ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
+    let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_file_sort_order(vec![sort_order.to_vec()]);
+    let url = ListingTableUrl::parse(location.table_url(&[TABLE_DIR, folder]))?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(listing)
+        .with_schema(schema::arrow_schema());
+    ctx.register_table("part", Arc::new(ListingTable::try_new(config)?))?;
+    let columns: Vec<String> = schema::COLUMNS
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM part ORDER BY event_time NULLS LAST, source_key, source_index",
+        columns.join(", ")
+    );
+    Ok(ctx.sql(&sql).await?.execute_stream().await?)
 }
 
 /// A session: the data, the DataFusion context and the catalogue of canned queries.

@@ -5,8 +5,9 @@
 //!    commit is decided, and nothing it needs is deleted until it is complete;
 //! 2. moves each file into the table (each file appears whole; the checkpoint appears file by
 //!    file);
-//! 3. records the sources ([`super::state`]);
-//! 4. retires the journal into `_trailpq/commits/`.
+//! 3. deletes the files it replaces, for a compaction (never before every move is done);
+//! 4. records the sources ([`super::state`]);
+//! 5. retires the journal into `_trailpq/commits/`.
 //!
 //! A run that stops anywhere leaves either staged files without a journal (deleted by the next
 //! run: the sources were not recorded, so they are converted again) or a journal, which the next
@@ -45,6 +46,10 @@ pub struct Journal {
     pub moves: Vec<(String, String)>,
     /// The sources converted, by state scope.
     pub sources: BTreeMap<String, Vec<SourceEntry>>,
+    /// Table files the commit replaces (compaction), relative to DEST: deleted once every move is
+    /// done, so the rows are never missing (a reader may see them twice for that moment).
+    #[serde(default)]
+    pub removes: Vec<String>,
 }
 
 /// A checkpoint ready to commit.
@@ -56,6 +61,8 @@ pub struct Checkpoint {
     /// The sources converted, by state scope.
     pub sources: BTreeMap<String, Vec<SourceEntry>>,
     pub records: u64,
+    /// Table files the staged ones replace (compaction), relative to DEST.
+    pub removes: Vec<String>,
 }
 
 /// How finishing a journal ended.
@@ -110,6 +117,7 @@ impl Dest {
             records: checkpoint.records,
             moves,
             sources: checkpoint.sources,
+            removes: checkpoint.removes,
         };
         let path = journal_dir(&self.loc, self.lease.name())
             .join(journal_name(&self.run_id, checkpoint.number).as_str());
@@ -178,10 +186,28 @@ async fn finish(
         }
     }
     if missing > 0 {
+        // A compaction can be undone only while every file it replaces is still there.
+        for old in &journal.removes {
+            if let Err(object_store::Error::NotFound { .. }) =
+                loc.store.head(&loc.child(&[old])).await
+            {
+                return Err(CommitError::Corrupt(format!(
+                    "compaction {} lost {missing} new file(s) outside trailpq after it had removed {old}; \
+                     restore the table from a backup or convert its sources again",
+                    journal.run_id
+                )));
+            }
+        }
         undo(loc, journal, path).await?;
         let sources = journal.sources.values().map(|s| s.len() as u64).sum();
         return Ok(Finished::Undone { missing, sources });
     }
+    crash_point("before-removes");
+    futures::stream::iter(&journal.removes)
+        .map(|old| async move { delete(loc, &loc.child(&[old])).await })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
     state::write(loc, &journal.run_id, journal.checkpoint, segments).await?;
     crash_point("before-retire");
     let retired =

@@ -56,6 +56,7 @@ pub(super) async fn run(
             records: 0,
             moves: old.moves,
             sources: by_scope(old.record.sources),
+            removes: Vec::new(),
         };
         finish_journal(loc, &journal, &path, opened).await?;
     }

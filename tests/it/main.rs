@@ -6,6 +6,7 @@ mod common;
 
 mod cli;
 mod cloudwatch;
+mod compact;
 mod convert;
 mod credentials;
 mod engines;

@@ -27,8 +27,24 @@ fn report(path: &Path) -> serde_json::Value {
 #[test]
 fn digests_vouch_for_the_logs_and_every_change_is_named() {
     let out = tempdir();
-    let logs = generate(&out.path().join("logs"), 3_000, 1, "2024-05-01", 3);
-    let keys = logs.join("public-keys.json");
+    let logs = out.path().join("logs");
+    let keys = out.path().join("public-keys.json");
+    trailpq(&[
+        "generate",
+        "--out",
+        path_str(&logs),
+        "--events",
+        "3000",
+        "--days",
+        "1",
+        "--start",
+        "2024-05-01",
+        "--seed",
+        "3",
+        "--public-keys",
+        path_str(&keys),
+    ])
+    .expect(0);
     let json = out.path().join("verify.json");
     let verify = |extra: &[&str]| {
         let mut args = vec!["verify", path_str(&logs), "--report", path_str(&json)];

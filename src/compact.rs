@@ -1,0 +1,263 @@
+//! `trailpq compact`: each partition's files rewritten into as few as the writer's file size
+//! allows, in time order, with duplicate deliveries removed.
+//!
+//! CloudTrail delivers at least once: an event may come twice, with the same `eventID` and the
+//! same content, in two objects. Compaction keeps one row per (`eventID`, record content): the
+//! first in the table's order. Where the rows came from (`source_key`, `source_index`,
+//! `source_envelope`) is not content. Each partition is one commit under the table's lease
+//! ([`crate::table::commit`]): its new files are staged, then moved in, then the old ones deleted,
+//! so a crash anywhere leaves the partition as before or as after, never with rows lost.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow::compute::{cast, filter_record_batch};
+use arrow::row::{RowConverter, SortField};
+use chrono::NaiveDate;
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::schema::{self, COLUMNS, Origin};
+use crate::store::{Location, describe};
+use crate::table::commit::Checkpoint;
+use crate::table::lease::LeaseOptions;
+use crate::table::{self, Dest, MAIN_LEASE, OpenOptions, TABLE_DIR};
+use crate::writer::WriterConfig;
+
+/// What to compact.
+#[derive(Debug, Clone)]
+pub struct CompactOptions {
+    pub data: String,
+    /// Only partitions of these days (UTC; needs an `event_date` partition).
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    /// Wait this long for a busy table instead of failing.
+    pub wait: Option<Duration>,
+    pub writer: WriterConfig,
+}
+
+/// What compaction did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CompactReport {
+    pub run_id: String,
+    pub partitions: u64,
+    /// Partitions rewritten (the others were one file without duplicates already).
+    pub partitions_rewritten: u64,
+    pub files_before: u64,
+    pub files_after: u64,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub duplicates_removed: u64,
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Compacts the table at `options.data`.
+pub async fn run(options: &CompactOptions) -> Result<CompactReport> {
+    let loc = Location::parse(&options.data)?;
+    let Some(meta) = table::read_meta(&loc).await? else {
+        return Err(Error::Failed(format!(
+            "{} holds no converted table (no _trailpq/table.json); nothing to compact",
+            options.data
+        )));
+    };
+    let run_id = crate::convert::new_run_id();
+    let lease = LeaseOptions {
+        wait: options.wait,
+        ..LeaseOptions::new(MAIN_LEASE)
+    };
+    let (dest, opened) = Dest::open(
+        loc.clone(),
+        OpenOptions {
+            run_id: run_id.clone(),
+            lease,
+        },
+    )
+    .await?;
+    let mut report = CompactReport {
+        run_id,
+        notes: opened.notes,
+        warnings: opened.warnings,
+        ..Default::default()
+    };
+    let result = compact(&dest, &meta, options, &mut report).await;
+    if result.is_err() {
+        for checkpoint in 0..report.partitions as u32 + 1 {
+            dest.abandon(checkpoint).await;
+        }
+    }
+    dest.release().await;
+    result.map(|()| report)
+}
+
+async fn compact(
+    dest: &Dest,
+    meta: &table::TableMeta,
+    options: &CompactOptions,
+    report: &mut CompactReport,
+) -> Result<()> {
+    let loc = &dest.loc;
+    let files: Vec<String> = table::parquet_files(loc).try_collect().await?;
+    // Files by partition folder (`event_date=2024-05-01`, `account_id=…/event_date=…`).
+    let mut folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for rel in files {
+        let inside = rel.strip_prefix(&format!("{TABLE_DIR}/")).unwrap_or(&rel);
+        let folder = inside
+            .rsplit_once('/')
+            .map_or("", |(dir, _)| dir)
+            .to_string();
+        if in_days(&folder, options) {
+            folders.entry(folder).or_default().push(rel);
+        }
+    }
+    let properties = crate::writer::parquet::properties(options.writer.row_group_rows);
+    for (number, (folder, old)) in folders.into_iter().enumerate() {
+        report.partitions += 1;
+        report.files_before += old.len() as u64;
+        let staging = dest.staging(number as u32);
+        let mut stream = crate::sql::session::merged_folder(loc, &folder, old.len()).await?;
+        let mut seen: HashSet<[u8; 16]> = HashSet::new();
+        let mut buffer: Vec<RecordBatch> = Vec::new();
+        let (mut buffered_rows, mut buffered_bytes) = (0usize, 0usize);
+        let (mut rows_in, mut rows_out) = (0u64, 0u64);
+        let mut written: Vec<String> = Vec::new();
+        let flush = |buffer: &mut Vec<RecordBatch>| -> Result<Option<(String, bytes::Bytes)>> {
+            if buffer.is_empty() {
+                return Ok(None);
+            }
+            let (bytes, _) = crate::writer::parquet::encode(buffer, &properties)
+                .map_err(|e| Error::Failed(format!("cannot encode Parquet: {e}")))?;
+            buffer.clear();
+            let name = format!(
+                "part-{}-{:05}.parquet",
+                dest.run_id,
+                dest.next_file_number()
+            );
+            let rel = match folder.is_empty() {
+                true => name,
+                false => format!("{folder}/{name}"),
+            };
+            Ok(Some((rel, bytes)))
+        };
+        while let Some(batch) = stream.try_next().await? {
+            let batch = as_stored(&batch)?;
+            rows_in += batch.num_rows() as u64;
+            let keep = first_of_each(&batch, &mut seen)?;
+            let batch =
+                filter_record_batch(&batch, &keep).map_err(|e| Error::Failed(e.to_string()))?;
+            rows_out += batch.num_rows() as u64;
+            buffered_rows += batch.num_rows();
+            buffered_bytes += batch.get_array_memory_size();
+            buffer.push(batch);
+            if buffered_rows >= options.writer.file_rows
+                || buffered_bytes >= options.writer.buffer_bytes / 2
+            {
+                if let Some((rel, bytes)) = flush(&mut buffer)? {
+                    put(&staging, &rel, bytes).await?;
+                    written.push(rel);
+                }
+                (buffered_rows, buffered_bytes) = (0, 0);
+            }
+        }
+        if let Some((rel, bytes)) = flush(&mut buffer)? {
+            put(&staging, &rel, bytes).await?;
+            written.push(rel);
+        }
+        report.rows_in += rows_in;
+        report.rows_out += rows_out;
+        report.duplicates_removed += rows_in - rows_out;
+        if old.len() == 1 && rows_in == rows_out {
+            // Already one file without duplicates: leave it.
+            dest.abandon(number as u32).await;
+            report.files_after += 1;
+            continue;
+        }
+        report.files_after += written.len() as u64;
+        report.partitions_rewritten += 1;
+        let checkpoint = Checkpoint {
+            number: number as u32,
+            files: written,
+            sources: BTreeMap::new(),
+            records: rows_out,
+            removes: old,
+        };
+        dest.commit(checkpoint, meta, &HashMap::new()).await?;
+    }
+    Ok(())
+}
+
+async fn put(staging: &table::Staging, rel: &str, bytes: bytes::Bytes) -> Result<()> {
+    let path = staging.path(rel);
+    staging.loc.put_bytes(&path, bytes).await.map_err(|e| {
+        Error::Failed(format!(
+            "cannot write {}: {}",
+            staging.loc.display(&path),
+            describe(&e)
+        ))
+    })
+}
+
+/// Whether a partition folder is among the days asked for (folders without a day always are).
+fn in_days(folder: &str, options: &CompactOptions) -> bool {
+    let day = folder
+        .split('/')
+        .find_map(|s| s.strip_prefix("event_date="))
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match day {
+        None => options.since.is_none() && options.until.is_none(),
+        Some(day) => {
+            options.since.is_none_or(|s| day >= s) && options.until.is_none_or(|u| day <= u)
+        }
+    }
+}
+
+/// A batch with the stored column types (DataFusion may read strings as views).
+fn as_stored(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = schema::arrow_schema();
+    let arrays = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let array = batch
+                .column_by_name(field.name())
+                .ok_or_else(|| Error::Failed(format!("column {} is missing", field.name())))?;
+            cast(array, field.data_type()).map_err(|e| Error::Failed(e.to_string()))
+        })
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    RecordBatch::try_new(schema, arrays).map_err(|e| Error::Failed(e.to_string()))
+}
+
+/// Which rows are the first with their (`eventID`, content): every column but where the row came
+/// from. `seen` holds a 128-bit hash of what came before.
+fn first_of_each(batch: &RecordBatch, seen: &mut HashSet<[u8; 16]>) -> Result<BooleanArray> {
+    let content: Vec<usize> = COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            !matches!(
+                c.origin,
+                Origin::SourceKey | Origin::SourceIndex | Origin::SourceEnvelope
+            )
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let fields = content
+        .iter()
+        .map(|&i| SortField::new(batch.column(i).data_type().clone()))
+        .collect();
+    let converter = RowConverter::new(fields).map_err(|e| Error::Failed(e.to_string()))?;
+    let columns: Vec<ArrayRef> = content.iter().map(|&i| batch.column(i).clone()).collect();
+    let rows = converter
+        .convert_columns(&columns)
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    Ok((0..batch.num_rows())
+        .map(|i| {
+            let hash = crate::digest::sha256(rows.row(i).as_ref());
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&hash[..16]);
+            Some(seen.insert(key))
+        })
+        .collect())
+}
