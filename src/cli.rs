@@ -143,6 +143,11 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "EVERY", default_value = "10m,1GiB", value_parser = parse_checkpoint)]
     pub checkpoint: crate::convert::CheckpointEvery,
 
+    /// Convert only log files that a valid CloudTrail digest under SOURCE vouches for (same
+    /// SHA-256); quarantine the others with the reason (see `trailpq verify`)
+    #[arg(long)]
+    pub verify: bool,
+
     /// If another convert holds DEST, wait up to this long for it (e.g. 30s, 10m, 2h) instead of
     /// failing; a lease its holder stopped renewing is taken over once it expires
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

@@ -162,6 +162,7 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     };
     options.shard = args.shard;
     options.dry_run = args.dry_run;
+    options.verify = args.verify;
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since > until
     {

@@ -96,6 +96,8 @@ pub struct Report {
     pub plan: Plan,
     /// Checkpoints committed by this run.
     pub checkpoints: u32,
+    /// With `--verify`: log files whose digest vouched for them (the others are quarantined).
+    pub files_verified: u64,
     pub outputs: Vec<Output>,
     pub output_bytes: u64,
     /// Bytes read from the sources (compressed where they are).
@@ -357,6 +359,13 @@ impl Report {
                 self.files_skipped,
                 plural(self.files_skipped),
                 reasons.join("; ")
+            ));
+        }
+        if self.files_verified > 0 {
+            out.push_str(&format!(
+                "  {} log file{} vouched for by their digests (--verify)\n",
+                self.files_verified,
+                plural(self.files_verified)
             ));
         }
         for note in &self.notes {

@@ -300,6 +300,83 @@ pub async fn run(options: &VerifyOptions) -> Result<VerifyReport> {
     Ok(report)
 }
 
+/// The log files that digests under `sources` vouch for: their key from `AWSLogs/` on, and the
+/// SHA-256 of their uncompressed content. A digest that the next one in its chain contradicts
+/// (its content changed) vouches for nothing. For `convert --verify`.
+pub async fn vouched(sources: &[String]) -> Result<HashMap<String, String>> {
+    let mut chains: BTreeMap<String, Vec<(String, Object)>> = BTreeMap::new();
+    for source in sources {
+        let loc = Location::parse(source)?;
+        let mut listing = loc.store.list(Some(&loc.prefix));
+        while let Some(meta) = listing
+            .try_next()
+            .await
+            .map_err(|e| Error::Failed(format!("cannot list {source}: {}", describe(&e))))?
+        {
+            let key = meta.location.as_ref().to_string();
+            let Some(parsed) = TrailKey::parse(&key).filter(|k| k.kind == Kind::Digest) else {
+                continue;
+            };
+            let chain = format!("{}{}/{}", parsed.root, parsed.account, parsed.region);
+            let name = parsed.name.to_string();
+            let object = Object {
+                shown: loc.display(&meta.location),
+                loc: loc.clone(),
+                path: meta.location.clone(),
+            };
+            chains.entry(chain).or_default().push((name, object));
+        }
+    }
+    let mut vouched = HashMap::new();
+    for (_, mut names) in chains {
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        let reads: Vec<Option<DigestRead>> = futures::stream::iter(names)
+            .map(|(_, object)| read_digest(object))
+            .buffered(16)
+            .map(|r| r.ok())
+            .collect()
+            .await;
+        for (i, read) in reads.iter().enumerate() {
+            let Some(read) = read else { continue };
+            let contradicted =
+                reads
+                    .get(i + 1)
+                    .and_then(|next| next.as_ref())
+                    .is_some_and(|next| {
+                        next.digest.previous_digest_hash_value.as_deref()
+                            != Some(read.hash.as_str())
+                    });
+            if contradicted {
+                continue;
+            }
+            for file in &read.digest.log_files {
+                if let Some(suffix) = digest::from_awslogs(&file.s3_object) {
+                    vouched.insert(suffix.to_string(), file.hash_value.clone());
+                }
+            }
+        }
+    }
+    Ok(vouched)
+}
+
+/// Whether a digest vouches for a log file's content (`None`: none lists it).
+pub fn vouches(
+    vouched: &HashMap<String, String>,
+    key: &str,
+    raw: &[u8],
+) -> std::result::Result<(), String> {
+    let expected = digest::from_awslogs(key)
+        .and_then(|suffix| vouched.get(suffix))
+        .ok_or("no valid digest lists it (--verify converts only what a digest vouches for)")?;
+    let content = gunzip(raw)?;
+    if digest::sha256_hex(&content) != *expected {
+        return Err(
+            "its SHA-256 differs from the one its digest records: it changed after delivery".into(),
+        );
+    }
+    Ok(())
+}
+
 /// Reads a digest: its content, hash and signature (from S3 metadata, where there is one).
 async fn read_digest(object: Object) -> std::result::Result<DigestRead, (Object, String)> {
     let got = match object.loc.store.get(&object.path).await {

@@ -51,6 +51,10 @@ pub(super) struct Job {
     prefetch: Arc<Semaphore>,
     progress: Progress,
     runtime: tokio::runtime::Handle,
+    /// `--verify`: the SHA-256 each vouched-for log file must have, by key from `AWSLogs/`.
+    vouched: Option<Arc<std::collections::HashMap<String, String>>>,
+    /// Files whose digest vouched for them.
+    pub(super) verified: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How a file's rows leave the converter.
@@ -76,6 +80,7 @@ impl Job {
         hold_bytes: usize,
         cpu: Arc<Semaphore>,
         progress: Progress,
+        vouched: Option<Arc<std::collections::HashMap<String, String>>>,
     ) -> Self {
         Job {
             spec,
@@ -85,6 +90,8 @@ impl Job {
             prefetch: Arc::new(Semaphore::new(PREFETCH_BUDGET_KIB)),
             progress,
             runtime: tokio::runtime::Handle::current(),
+            vouched,
+            verified: Arc::default(),
         }
     }
 
@@ -200,6 +207,28 @@ impl Job {
     /// Reads and converts one file (blocking).
     fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
         let streaming = matches!(mode, Mode::Stream(..));
+        // --verify: the content must be what a digest vouches for, before anything is read from it.
+        // Digests and files that do not look like logs go on to be recognised (and skipped).
+        let exempt = !crate::shape::name_claims_log(file.meta.location.filename().unwrap_or(""))
+            || crate::sources::TrailKey::parse(&file.key)
+                .is_some_and(|k| k.kind == crate::sources::Kind::Digest);
+        let input = match &self.vouched {
+            Some(vouched) if !exempt => {
+                let mut raw = Vec::new();
+                if let Err(e) = input.reader().read_to_end(&mut raw) {
+                    return Pass::Done(Outcome::Unreadable(format!("read failed: {e}")), 0);
+                }
+                if let Err(reason) = crate::verify::vouches(vouched, &file.key, &raw) {
+                    return Pass::Done(Outcome::Quarantined(reason), raw.len() as u64);
+                }
+                if !streaming {
+                    self.verified
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Input::Stream(Box::new(std::io::Cursor::new(raw)))
+            }
+            _ => input,
+        };
         // The second pass over a large file does not move the progress bar again.
         let progress = (!streaming).then(|| self.progress.clone());
         let mut reader = CountingReader::new(input.reader(), progress);

@@ -64,6 +64,8 @@ pub struct ConvertOptions {
     pub shard: Option<Shard>,
     /// Plan only: list and compare with DEST, write nothing.
     pub dry_run: bool,
+    /// Convert only log files that a valid digest under the sources vouches for.
+    pub verify: bool,
 }
 
 impl ConvertOptions {
@@ -83,6 +85,7 @@ impl ConvertOptions {
             listing: ListOptions::default(),
             shard: None,
             dry_run: false,
+            verify: false,
         }
     }
 
@@ -286,14 +289,21 @@ async fn convert(
     let progress = Progress::new(0, options.progress && dest.is_some());
     let planner = Arc::new(Planner::new(dest_loc, options.shard));
     let outstanding = Arc::new(Outstanding::default());
+    // With --verify, what the digests vouch for, read before any file is.
+    let vouched = match options.verify && !dry_run_of(dest) {
+        true => Some(Arc::new(crate::verify::vouched(&options.sources).await?)),
+        false => None,
+    };
     let job = Arc::new(Job::new(
         options.partition_by.clone(),
         options.limits,
         options.hold_bytes,
         cpu.clone(),
         progress.clone(),
+        vouched,
     ));
 
+    let job_verified = job.verified.clone();
     // Each message may hold a whole file's rows: keep few in flight.
     let (tx, mut rx) = mpsc::channel::<Msg>(threads.max(4));
     let fetchers = (threads * 4).max(16);
@@ -385,7 +395,12 @@ async fn convert(
         collector.abandon().await;
     }
     collector.finish_plan();
+    collector.report.files_verified = job_verified.load(std::sync::atomic::Ordering::Relaxed);
     result
+}
+
+fn dry_run_of(dest: Option<&Arc<Dest>>) -> bool {
+    dest.is_none()
 }
 
 /// Files planned at once (reading the state of their folders).

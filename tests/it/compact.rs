@@ -24,12 +24,7 @@ fn small_runs_with_duplicates(root: &Path) -> (PathBuf, usize) {
         duplicated += text.matches("\"eventID\"").count();
     }
     let lake = root.join("lake");
-    for until in [
-        "2024-05-01T06",
-        "2024-05-01T12",
-        "2024-05-01T18",
-        "9999",
-    ] {
+    for until in ["2024-05-01T06", "2024-05-01T12", "2024-05-01T18", "9999"] {
         // A run over the files delivered so far (file names start with the delivery time).
         let input = root.join("input");
         for f in files_under(&logs) {
