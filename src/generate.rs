@@ -1657,7 +1657,7 @@ struct Chain {
 /// Writes one digest file the way CloudTrail log-file validation does: the log files delivered in
 /// its hour with the SHA-256 of their uncompressed content, the hash and signature of the previous
 /// digest, and its own SHA256withRSA signature (made with the generator's key, see
-/// data/generator-key/), which CloudTrail keeps in the object's metadata and the next digest repeats.
+/// src/generator-key/), which CloudTrail keeps in the object's metadata and the next digest repeats.
 fn write_digest(
     out: &Path,
     account: &str,
@@ -1732,9 +1732,9 @@ fn write_digest(
 /// The bucket generated digests name (the layout under OUT is what a sync of it gives).
 const DIGEST_BUCKET: &str = "org-cloudtrail-logs";
 
-/// The generator's key pair (data/generator-key/README.md): public on purpose.
-const GENERATOR_PRIVATE_KEY: &[u8] = include_bytes!("../data/generator-key/signing-key.der");
-const GENERATOR_PUBLIC_KEY: &[u8] = include_bytes!("../data/generator-key/public-key.der");
+/// The generator's key pair (src/generator-key/README.md): public on purpose.
+const GENERATOR_PRIVATE_KEY: &[u8] = include_bytes!("generator-key/signing-key.der");
+const GENERATOR_PUBLIC_KEY: &[u8] = include_bytes!("generator-key/public-key.der");
 
 /// SHA256withRSA (PKCS#1 v1.5) with the generator's key, hex.
 fn sign(data: &[u8]) -> String {
