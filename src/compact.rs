@@ -12,14 +12,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
-use arrow::compute::{cast, filter_record_batch};
+use arrow::compute::filter_record_batch;
 use arrow::row::{RowConverter, SortField};
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schema::{self, COLUMNS, Origin};
+use crate::schema::{COLUMNS, Origin};
 use crate::store::{Location, describe};
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
@@ -142,7 +142,7 @@ async fn compact(
             Ok(Some((rel, bytes)))
         };
         while let Some(batch) = stream.try_next().await? {
-            let batch = as_stored(&batch)?;
+            let batch = crate::sql::session::as_stored(&batch)?;
             rows_in += batch.num_rows() as u64;
             let keep = first_of_each(&batch, &mut seen)?;
             let batch =
@@ -211,22 +211,6 @@ fn in_days(folder: &str, options: &CompactOptions) -> bool {
             options.since.is_none_or(|s| day >= s) && options.until.is_none_or(|u| day <= u)
         }
     }
-}
-
-/// A batch with the stored column types (DataFusion may read strings as views).
-fn as_stored(batch: &RecordBatch) -> Result<RecordBatch> {
-    let schema = schema::arrow_schema();
-    let arrays = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            let array = batch
-                .column_by_name(field.name())
-                .ok_or_else(|| Error::Failed(format!("column {} is missing", field.name())))?;
-            cast(array, field.data_type()).map_err(|e| Error::Failed(e.to_string()))
-        })
-        .collect::<Result<Vec<ArrayRef>>>()?;
-    RecordBatch::try_new(schema, arrays).map_err(|e| Error::Failed(e.to_string()))
 }
 
 /// Which rows are the first with their (`eventID`, content): every column but where the row came

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListArray, RecordBatch, StructArray};
-use arrow::compute::cast;
 use arrow::datatypes::TimestampMillisecondType;
 use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
@@ -106,17 +105,7 @@ pub struct Columns {
 
 impl Columns {
     pub fn new(batch: &RecordBatch) -> Result<Self> {
-        let schema = schema::arrow_schema();
-        let arrays = schema
-            .fields()
-            .iter()
-            .map(|field| {
-                let array = batch
-                    .column_by_name(field.name())
-                    .ok_or_else(|| Error::Failed(format!("column {} is missing", field.name())))?;
-                cast(array, field.data_type()).map_err(|e| Error::Failed(e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let arrays = crate::sql::session::as_stored(batch)?.columns().to_vec();
         Ok(Columns {
             arrays,
             extra: schema::origin_index(Origin::Extra),

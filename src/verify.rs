@@ -99,51 +99,7 @@ struct DigestRead {
 
 /// Verifies the logs under the sources.
 pub async fn run(options: &VerifyOptions) -> Result<VerifyReport> {
-    let mut digests: BTreeMap<(String, String), Vec<(String, Object)>> = BTreeMap::new();
-    let mut logs: HashMap<String, Object> = HashMap::new();
-    for source in &options.sources {
-        let loc = Location::parse(source)?;
-        let mut listing = loc.store.list(Some(&loc.prefix));
-        while let Some(meta) = listing
-            .try_next()
-            .await
-            .map_err(|e| Error::Failed(format!("cannot list {source}: {}", describe(&e))))?
-        {
-            let key = meta.location.as_ref().to_string();
-            let Some(parsed) = TrailKey::parse(&key) else {
-                continue;
-            };
-            let Some(suffix) = digest::from_awslogs(&key) else {
-                continue;
-            };
-            let object = Object {
-                shown: loc.display(&meta.location),
-                loc: loc.clone(),
-                path: meta.location.clone(),
-            };
-            match parsed.kind {
-                Kind::Digest => {
-                    let in_range = options.since.is_none_or(|d| parsed.day >= d)
-                        && options.until.is_none_or(|d| parsed.day <= d);
-                    if in_range {
-                        // One chain per account and region (and organisation).
-                        let chain = (
-                            parsed.root.to_string(),
-                            format!("{}/{}", parsed.account, parsed.region),
-                        );
-                        digests
-                            .entry(chain)
-                            .or_default()
-                            .push((parsed.name.to_string(), object));
-                    }
-                }
-                Kind::Logs => {
-                    logs.insert(suffix.to_string(), object);
-                }
-                Kind::Insight => {}
-            }
-        }
-    }
+    let (digests, logs) = list_trail(&options.sources, options.since, options.until).await?;
 
     let mut report = VerifyReport::default();
     let mut listed: HashSet<String> = HashSet::new();
@@ -304,29 +260,7 @@ pub async fn run(options: &VerifyOptions) -> Result<VerifyReport> {
 /// SHA-256 of their uncompressed content. A digest that the next one in its chain contradicts
 /// (its content changed) vouches for nothing. For `convert --verify`.
 pub async fn vouched(sources: &[String]) -> Result<HashMap<String, String>> {
-    let mut chains: BTreeMap<String, Vec<(String, Object)>> = BTreeMap::new();
-    for source in sources {
-        let loc = Location::parse(source)?;
-        let mut listing = loc.store.list(Some(&loc.prefix));
-        while let Some(meta) = listing
-            .try_next()
-            .await
-            .map_err(|e| Error::Failed(format!("cannot list {source}: {}", describe(&e))))?
-        {
-            let key = meta.location.as_ref().to_string();
-            let Some(parsed) = TrailKey::parse(&key).filter(|k| k.kind == Kind::Digest) else {
-                continue;
-            };
-            let chain = format!("{}{}/{}", parsed.root, parsed.account, parsed.region);
-            let name = parsed.name.to_string();
-            let object = Object {
-                shown: loc.display(&meta.location),
-                loc: loc.clone(),
-                path: meta.location.clone(),
-            };
-            chains.entry(chain).or_default().push((name, object));
-        }
-    }
+    let (chains, _) = list_trail(sources, None, None).await?;
     let mut vouched = HashMap::new();
     for (_, mut names) in chains {
         names.sort_by(|a, b| a.0.cmp(&b.0));
@@ -375,6 +309,66 @@ pub fn vouches(
         );
     }
     Ok(())
+}
+
+/// Digests by chain, name (time) order left to the caller: (root, `account/region`) → (name,
+/// object); and log files by key from `AWSLogs/` on. Only digests of the days asked for.
+#[allow(clippy::type_complexity)]
+async fn list_trail(
+    sources: &[String],
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+) -> Result<(
+    BTreeMap<(String, String), Vec<(String, Object)>>,
+    HashMap<String, Object>,
+)> {
+    let mut digests: BTreeMap<(String, String), Vec<(String, Object)>> = BTreeMap::new();
+    let mut logs: HashMap<String, Object> = HashMap::new();
+    for source in sources {
+        let loc = Location::parse(source)?;
+        let mut listing = loc.store.list(Some(&loc.prefix));
+        while let Some(meta) = listing
+            .try_next()
+            .await
+            .map_err(|e| Error::Failed(format!("cannot list {source}: {}", describe(&e))))?
+        {
+            let key = meta.location.as_ref().to_string();
+            let Some(parsed) = TrailKey::parse(&key) else {
+                continue;
+            };
+            let Some(suffix) = digest::from_awslogs(&key) else {
+                continue;
+            };
+            let object = Object {
+                shown: loc.display(&meta.location),
+                loc: loc.clone(),
+                path: meta.location.clone(),
+            };
+            match parsed.kind {
+                Kind::Digest => {
+                    let in_range = since.is_none_or(|d| parsed.day >= d)
+                        && until.is_none_or(|d| parsed.day <= d);
+                    if in_range {
+                        // One chain per account and region (and organisation).
+                        let chain = (
+                            parsed.root.to_string(),
+                            format!("{}/{}", parsed.account, parsed.region),
+                        );
+                        digests
+                            .entry(chain)
+                            .or_default()
+                            .push((parsed.name.to_string(), object));
+                    }
+                }
+                Kind::Logs => {
+                    logs.insert(suffix.to_string(), object);
+                }
+                Kind::Insight => {}
+            }
+        }
+    }
+
+    Ok((digests, logs))
 }
 
 /// Reads a digest: its content, hash and signature (from S3 metadata, where there is one).

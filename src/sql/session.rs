@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -277,6 +278,22 @@ pub async fn merged_folder(
         columns.join(", ")
     );
     Ok(ctx.sql(&sql).await?.execute_stream().await?)
+}
+
+/// A batch with the stored column types (DataFusion may read strings as views).
+pub fn as_stored(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = schema::arrow_schema();
+    let arrays = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let array = batch
+                .column_by_name(field.name())
+                .ok_or_else(|| Error::Failed(format!("column {} is missing", field.name())))?;
+            cast(array, field.data_type()).map_err(|e| Error::Failed(e.to_string()))
+        })
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    RecordBatch::try_new(schema, arrays).map_err(|e| Error::Failed(e.to_string()))
 }
 
 /// A session: the data, the DataFusion context and the catalogue of canned queries.

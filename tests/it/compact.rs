@@ -48,15 +48,6 @@ fn small_runs_with_duplicates(root: &Path) -> (PathBuf, usize) {
     (lake, duplicated)
 }
 
-fn gunzip_file(path: &Path) -> Vec<u8> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
 fn parquet_count(lake: &Path) -> usize {
     files_under(&lake.join("cloudtrail"))
         .iter()

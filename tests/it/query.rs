@@ -333,10 +333,10 @@ fn big_sorts_spill_and_export_merges_in_bounded_memory() {
     let input = generate(&out.path().join("in"), 20_000, 3, "2024-05-01", 7);
     let lake = out.path().join("lake");
     convert(&[&input], &lake, &["-q"]).0.expect(0);
-    // The limit is a fifth of the data sorted, and forty batches, as 1 GiB is to a month of a
-    // busy organisation's events and to DataFusion's batches of 8,192 wide rows.
+    // The limit is a third of the data sorted and about sixty batches, as 1 GiB is to a few GB of
+    // a busy organisation's events and to DataFusion's batches of 8,192 wide rows.
     let limit = [
-        ("TRAILPQ_MEMORY_LIMIT".to_string(), (2u64 << 20).to_string()),
+        ("TRAILPQ_MEMORY_LIMIT".to_string(), (4u64 << 20).to_string()),
         ("TRAILPQ_BATCH_ROWS".to_string(), "128".to_string()),
     ];
     for attempt in 0..3 {

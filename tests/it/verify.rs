@@ -1,24 +1,9 @@
 //! `trailpq verify`: generated logs with digests signed the way CloudTrail signs them are valid;
 //! a changed log file, a deleted one and a changed digest are each named, with exit code 3.
 
-use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::common::*;
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn gzip(path: &Path, bytes: &[u8]) {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(bytes).unwrap();
-    std::fs::write(path, gz.finish().unwrap()).unwrap();
-}
 
 fn report(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -83,15 +68,15 @@ fn digests_vouch_for_the_logs_and_every_change_is_named() {
         .filter(|f| f.contains("/CloudTrail-Digest/"))
         .collect();
     let (changed, deleted, digest) = (log_files[10], log_files[20], digests[1]);
-    let text = String::from_utf8(gunzip(&logs.join(changed))).unwrap();
-    gzip(
+    let text = String::from_utf8(gunzip_file(&logs.join(changed))).unwrap();
+    gzip_file(
         &logs.join(changed),
         text.replacen("\"eventName\":\"", "\"eventName\":\"X", 1)
             .as_bytes(),
     );
     std::fs::remove_file(logs.join(deleted)).unwrap();
-    let text = String::from_utf8(gunzip(&logs.join(digest))).unwrap();
-    gzip(
+    let text = String::from_utf8(gunzip_file(&logs.join(digest))).unwrap();
+    gzip_file(
         &logs.join(digest),
         text.replacen("\"logFiles\":[", "\"logFiles\":[ ", 1)
             .as_bytes(),
@@ -137,8 +122,8 @@ fn convert_verify_converts_only_what_a_digest_vouches_for() {
         .collect();
     files.sort();
     let changed = &files[4];
-    let text = String::from_utf8(gunzip(&logs.join(changed))).unwrap();
-    gzip(
+    let text = String::from_utf8(gunzip_file(&logs.join(changed))).unwrap();
+    gzip_file(
         &logs.join(changed),
         text.replacen("\"eventName\":\"", "\"eventName\":\"X", 1)
             .as_bytes(),

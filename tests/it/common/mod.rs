@@ -308,3 +308,21 @@ pub fn python() -> PathBuf {
     );
     path
 }
+
+/// The uncompressed content of a gzip file.
+pub fn gunzip_file(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Writes `bytes` gzip-compressed to `path`.
+pub fn gzip_file(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
