@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schema::{COLUMNS, Origin};
+use crate::schema::{self, COLUMNS, Origin};
 use crate::store::{Location, describe};
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
@@ -118,7 +118,7 @@ async fn compact(
         report.files_before += old.len() as u64;
         let staging = dest.staging(number as u32);
         let mut stream = crate::sql::session::merged_folder(loc, &folder, old.len()).await?;
-        let mut seen: HashSet<[u8; 16]> = HashSet::new();
+        let mut distinct = Distinct::new()?;
         let mut buffer: Vec<RecordBatch> = Vec::new();
         let (mut buffered_rows, mut buffered_bytes) = (0usize, 0usize);
         let (mut rows_in, mut rows_out) = (0u64, 0u64);
@@ -144,7 +144,7 @@ async fn compact(
         while let Some(batch) = stream.try_next().await? {
             let batch = crate::sql::session::as_stored(&batch)?;
             rows_in += batch.num_rows() as u64;
-            let keep = first_of_each(&batch, &mut seen)?;
+            let keep = distinct.first_of_each(&batch)?;
             let batch =
                 filter_record_batch(&batch, &keep).map_err(|e| Error::Failed(e.to_string()))?;
             rows_out += batch.num_rows() as u64;
@@ -213,35 +213,59 @@ fn in_days(folder: &str, options: &CompactOptions) -> bool {
     }
 }
 
-/// Which rows are the first with their (`eventID`, content): every column but where the row came
-/// from. `seen` holds a 128-bit hash of what came before.
-fn first_of_each(batch: &RecordBatch, seen: &mut HashSet<[u8; 16]>) -> Result<BooleanArray> {
-    let content: Vec<usize> = COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            !matches!(
-                c.origin,
-                Origin::SourceKey | Origin::SourceIndex | Origin::SourceEnvelope
-            )
+/// Finds the first row of each (`eventID`, record content) in one partition: every stored column
+/// but where the row came from. Holds a 128-bit hash of each content seen.
+struct Distinct {
+    /// The content columns, by index in the schema.
+    content: Vec<usize>,
+    converter: RowConverter,
+    seen: HashSet<[u8; 16]>,
+}
+
+impl Distinct {
+    fn new() -> Result<Self> {
+        let schema = schema::arrow_schema();
+        let content: Vec<usize> = COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                !matches!(
+                    c.origin,
+                    Origin::SourceKey | Origin::SourceIndex | Origin::SourceEnvelope
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let fields = content
+            .iter()
+            .map(|&i| SortField::new(schema.field(i).data_type().clone()))
+            .collect();
+        let converter = RowConverter::new(fields).map_err(|e| Error::Failed(e.to_string()))?;
+        Ok(Distinct {
+            content,
+            converter,
+            seen: HashSet::new(),
         })
-        .map(|(i, _)| i)
-        .collect();
-    let fields = content
-        .iter()
-        .map(|&i| SortField::new(batch.column(i).data_type().clone()))
-        .collect();
-    let converter = RowConverter::new(fields).map_err(|e| Error::Failed(e.to_string()))?;
-    let columns: Vec<ArrayRef> = content.iter().map(|&i| batch.column(i).clone()).collect();
-    let rows = converter
-        .convert_columns(&columns)
-        .map_err(|e| Error::Failed(e.to_string()))?;
-    Ok((0..batch.num_rows())
-        .map(|i| {
-            let hash = crate::digest::sha256(rows.row(i).as_ref());
-            let mut key = [0u8; 16];
-            key.copy_from_slice(&hash[..16]);
-            Some(seen.insert(key))
-        })
-        .collect())
+    }
+
+    /// Which rows of a batch (columns as stored) are the first with their content.
+    fn first_of_each(&mut self, batch: &RecordBatch) -> Result<BooleanArray> {
+        let columns: Vec<ArrayRef> = self
+            .content
+            .iter()
+            .map(|&i| batch.column(i).clone())
+            .collect();
+        let rows = self
+            .converter
+            .convert_columns(&columns)
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                let hash = crate::digest::sha256(rows.row(i).as_ref());
+                let mut key = [0u8; 16];
+                key.copy_from_slice(&hash[..16]);
+                Some(self.seen.insert(key))
+            })
+            .collect())
+    }
 }

@@ -50,9 +50,16 @@ pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Re
     let timeless_first = order.first().is_some_and(|(d, _)| d.is_none());
     order.rotate_left(usize::from(timeless_first));
     let columns: Vec<String> = COLUMNS.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    // A scan partition per file of the largest day (at least): each file is sorted, so DataFusion
+    // merges them and plans no sort. Small batches keep a batch per file cheap.
+    let most = order.iter().map(|(_, files)| *files).max().unwrap_or(1);
+    let config = SessionConfig::new()
+        .with_target_partitions(most.max(1))
+        .with_batch_size(1024);
+    let ctx = dataset.context_with(&Default::default(), config).await?;
     let mut count = 0u64;
     let mut line = String::new();
-    for (day, files) in order {
+    for (day, _) in order {
         let mut filters = Vec::new();
         if by_day {
             filters.push(match &day {
@@ -71,12 +78,6 @@ pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Re
             "SELECT {} FROM {TABLE}{filter} ORDER BY event_time NULLS LAST, source_key, source_index",
             columns.join(", ")
         );
-        // A scan partition per file (at least): each is sorted, so DataFusion merges them and
-        // plans no sort. Small batches keep a batch per file cheap.
-        let config = SessionConfig::new()
-            .with_target_partitions(files.max(1))
-            .with_batch_size(1024);
-        let ctx = dataset.context_with(&Default::default(), config).await?;
         let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
         while let Some(batch) = stream.next().await {
             let batch = Columns::new(&batch?)?;

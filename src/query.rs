@@ -98,16 +98,8 @@ pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
         && matches!(args.format, Format::Table | Format::Markdown | Format::Line)
         && pager::terminal_height().is_some();
     for statement in &statements {
-        if paged {
-            let (schema, batches) = session.collect(statement, access).await?;
-            let mut text = Vec::new();
-            format::write(args.format, &schema, &batches, screen(args), &mut text)
-                .and_then(|_| pager::show(&text, true))
-                .map_err(cannot)?;
-            continue;
-        }
         // CSV and JSON are printed as the rows come: any size of result in bounded memory.
-        if let Some(mut printer) = format::Streaming::new(args.format, &mut *out) {
+        if !paged && let Some(mut printer) = format::Streaming::new(args.format, &mut *out) {
             let mut stream = session.stream(statement, access).await?;
             let schema = stream.schema();
             while let Some(batch) = stream.try_next().await? {
@@ -117,7 +109,14 @@ pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
             continue;
         }
         let (schema, batches) = session.collect(statement, access).await?;
-        format::write(args.format, &schema, &batches, screen(args), out).map_err(cannot)?;
+        if paged {
+            let mut text = Vec::new();
+            format::write(args.format, &schema, &batches, screen(args), &mut text)
+                .and_then(|_| pager::show(&text, true))
+                .map_err(cannot)?;
+        } else {
+            format::write(args.format, &schema, &batches, screen(args), out).map_err(cannot)?;
+        }
     }
     Ok(())
 }

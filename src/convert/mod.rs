@@ -290,7 +290,7 @@ async fn convert(
     let planner = Arc::new(Planner::new(dest_loc, options.shard));
     let outstanding = Arc::new(Outstanding::default());
     // With --verify, what the digests vouch for, read before any file is.
-    let vouched = match options.verify && !dry_run_of(dest) {
+    let vouched = match options.verify && dest.is_some() {
         true => Some(Arc::new(crate::verify::vouched(&options.sources).await?)),
         false => None,
     };
@@ -397,10 +397,6 @@ async fn convert(
     collector.finish_plan();
     collector.report.files_verified = job_verified.load(std::sync::atomic::Ordering::Relaxed);
     result
-}
-
-fn dry_run_of(dest: Option<&Arc<Dest>>) -> bool {
-    dest.is_none()
 }
 
 /// Files planned at once (reading the state of their folders).

@@ -159,11 +159,7 @@ impl Shell {
             Some(_) => format::Fit::default(),
             None => format::Fit {
                 max_rows: self.max_rows,
-                width: match self.max_width {
-                    None => format::Fit::terminal_width(),
-                    Some(0) => None,
-                    Some(n) => Some(n),
-                },
+                width: self.width(),
             },
         };
         let written = match &mut self.output {
@@ -177,14 +173,18 @@ impl Shell {
         written.map_err(|e| Error::io("cannot print the results", e))
     }
 
-    /// Text for the user (help, lists): always to the screen, fitted to it and paged like results.
-    fn say(&self, text: &str) -> Result<()> {
-        let width = match self.max_width {
+    /// The width to fit the screen's output to (`.maxwidth`; `None`: no limit).
+    fn width(&self) -> Option<usize> {
+        match self.max_width {
             None => format::Fit::terminal_width(),
             Some(0) => None,
             Some(n) => Some(n),
-        };
-        let text = match width {
+        }
+    }
+
+    /// Text for the user (help, lists): always to the screen, fitted to it and paged like results.
+    fn say(&self, text: &str) -> Result<()> {
+        let text = match self.width() {
             Some(width) => format::cut_lines(text, width),
             None => text.to_string(),
         };

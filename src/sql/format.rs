@@ -167,14 +167,7 @@ impl Fit {
     /// The width of the terminal on stdout (`COLUMNS` overrides it), or `None` when stdout is
     /// not a terminal: pipes and files get every value whole.
     pub fn terminal_width() -> Option<usize> {
-        use std::io::IsTerminal;
-        if !std::io::stdout().is_terminal() {
-            return None;
-        }
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
+        super::pager::terminal_width()
     }
 }
 

@@ -7,15 +7,28 @@
 use std::io::{IsTerminal, Write};
 use std::process::{Command, Stdio};
 
+/// The terminal's width in columns (`COLUMNS` overrides it), or `None` when stdout is not a
+/// terminal: pipes and files get text as it is.
+pub fn terminal_width() -> Option<usize> {
+    terminal_dimension("COLUMNS", |(w, _)| w.0)
+}
+
 /// The terminal's height in lines (`LINES` overrides it), or `None` when stdout is not a terminal.
 pub fn terminal_height() -> Option<usize> {
+    terminal_dimension("LINES", |(_, h)| h.0)
+}
+
+fn terminal_dimension(
+    var: &str,
+    pick: fn((terminal_size::Width, terminal_size::Height)) -> u16,
+) -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    std::env::var("LINES")
+    std::env::var(var)
         .ok()
-        .and_then(|l| l.parse().ok())
-        .or_else(|| terminal_size::terminal_size().map(|(_, h)| h.0 as usize))
+        .and_then(|v| v.parse().ok())
+        .or_else(|| terminal_size::terminal_size().map(|size| pick(size) as usize))
 }
 
 /// The pager command, if paging is on.

@@ -162,19 +162,12 @@ impl Dataset {
     /// read as NULL, and which holds only the days asked for.
     async fn register(&self, ctx: &SessionContext, options: &SessionOptions) -> Result<()> {
         let url = ListingTableUrl::parse(self.location.table_url(&[TABLE_DIR]))?;
-        // Every file is sorted like this (see writer::parquet::encode), so an ORDER BY on it
-        // merges files instead of sorting them.
-        let sort_order =
-            ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
-        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_file_sort_order(vec![sort_order.to_vec()])
-            .with_table_partition_cols(
-                self.partition_by
-                    .iter()
-                    .map(|name| (name.clone(), DataType::Utf8))
-                    .collect(),
-            );
+        let listing = sorted_parquet().with_table_partition_cols(
+            self.partition_by
+                .iter()
+                .map(|name| (name.clone(), DataType::Utf8))
+                .collect(),
+        );
         let config = ListingTableConfig::new(url)
             .with_listing_options(listing)
             .with_schema(schema::arrow_schema());
@@ -240,6 +233,16 @@ impl Dataset {
     }
 }
 
+/// The table's Parquet files, declared sorted the way every file is (see
+/// writer::parquet::encode), so an ORDER BY on that order merges files instead of sorting them.
+fn sorted_parquet() -> ListingOptions {
+    let sort_order =
+        ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
+    ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_file_sort_order(vec![sort_order.to_vec()])
+}
+
 /// The rows of one partition folder (`cloudtrail/<folder>`, `files` Parquet files in it) in the
 /// table's order (time, then source and position), merged from its files, which are each sorted
 /// already: memory stays at a batch per file. Columns as stored.
@@ -259,14 +262,9 @@ pub async fn merged_folder(
         ctx.runtime_env()
             .register_object_store(base, location.store.clone());
     }
-    let sort_order =
-        ["event_time", "source_key", "source_index"].map(|name| col(name).sort(true, false));
-    let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_file_sort_order(vec![sort_order.to_vec()]);
     let url = ListingTableUrl::parse(location.table_url(&[TABLE_DIR, folder]))?;
     let config = ListingTableConfig::new(url)
-        .with_listing_options(listing)
+        .with_listing_options(sorted_parquet())
         .with_schema(schema::arrow_schema());
     ctx.register_table("part", Arc::new(ListingTable::try_new(config)?))?;
     let columns: Vec<String> = schema::COLUMNS
