@@ -82,6 +82,10 @@ pub struct CompactArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<std::time::Duration>,
 
+    /// Length of the lease on DATA, in seconds (it is renewed while the run lasts)
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
+    pub lease_seconds: f64,
+
     /// Write what was done as JSON to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,

@@ -354,6 +354,7 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
         since: args.since,
         until: args.until,
         wait: args.wait,
+        lease_ttl: std::time::Duration::from_secs_f64(args.lease_seconds.clamp(0.5, 86_400.0)),
         writer: WriterConfig::default(),
     };
     let runtime = runtime(convert::default_threads())?;

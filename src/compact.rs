@@ -35,6 +35,8 @@ pub struct CompactOptions {
     pub until: Option<NaiveDate>,
     /// Wait this long for a busy table instead of failing.
     pub wait: Option<Duration>,
+    /// How long the lease lasts without renewal.
+    pub lease_ttl: Duration,
     pub writer: WriterConfig,
 }
 
@@ -66,6 +68,7 @@ pub async fn run(options: &CompactOptions) -> Result<CompactReport> {
     let run_id = crate::convert::new_run_id();
     let lease = LeaseOptions {
         wait: options.wait,
+        ttl: options.lease_ttl,
         ..LeaseOptions::new(MAIN_LEASE)
     };
     let (dest, opened) = Dest::open(

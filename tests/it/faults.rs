@@ -444,6 +444,94 @@ fn sigkill_at_random_moments_never_corrupts_the_table() {
     lake.assert_exact();
 }
 
+/// Compactions killed with SIGKILL at a random request, while small runs keep adding files; then
+/// a final compaction: the table holds every record once, in fewer files.
+#[test]
+fn sigkill_during_compaction_loses_nothing() {
+    let mut lake = Lake::new(800, 1);
+    let common = [
+        "--checkpoint",
+        "20KB",
+        "--lease-seconds",
+        "1",
+        "--wait",
+        "60s",
+    ];
+    lake.convert(&common).0.expect(0);
+    let compact = |env: &[(String, String)]| {
+        let mut cmd = command(&["compact", DEST, "--lease-seconds", "1", "--wait", "60s"]);
+        cmd.envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut kills = 0;
+    for round in 0..6u32 {
+        // New small files arrive before each compaction.
+        lake.add(
+            150,
+            &format!("2024-03-{:02}", round + 6),
+            u64::from(round) + 300,
+        );
+        lake.convert(&common).0.expect(0);
+        // Hold one of the compaction's first requests (listing, reads, staging, journal, moves,
+        // deletes) and kill it there.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let k = (seed % 40) as usize + 5;
+        lake.proxy.clear();
+        lake.proxy
+            .add(Rule::new(None, None, Fault::Hold).skip(k).times(1));
+        let mut child: Child = compact(&lake.env()).spawn().unwrap();
+        loop {
+            if lake.proxy.wait_held(Duration::from_millis(50)) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "round {round}: {status}");
+                break;
+            }
+        }
+        lake.proxy.clear();
+        lake.proxy.release();
+        // Whatever was killed, a reader finds every record.
+        let run = trailpq_env(&["export", DEST], &lake.s3.env()).expect(0);
+        let seen: HashSet<String> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["eventID"].to_string())
+            .collect();
+        assert_eq!(
+            seen.len(),
+            lake.expected.len(),
+            "round {round}: records lost"
+        );
+    }
+    assert!(kills >= 4, "only {kills} compactions were killed");
+    let files = |lake: &Lake| parquet_files_under(&lake.dest_dir().join("cloudtrail"));
+    let before = files(&lake);
+    assert!(run_command(compact(&lake.env())).code == Some(0));
+    assert!(
+        files(&lake) < before,
+        "{before} files, then {}",
+        files(&lake)
+    );
+    lake.assert_exact();
+}
+
+/// How many Parquet files are under `dir`.
+fn parquet_files_under(dir: &Path) -> usize {
+    files_under(dir)
+        .iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .count()
+}
+
 /// Two converts at once: one works, the other says who holds DEST, or waits for it.
 #[test]
 fn two_converts_at_once_never_both_write() {
