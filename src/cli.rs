@@ -226,7 +226,7 @@ fn parse_shard(s: &str) -> Result<crate::convert::Shard, String> {
 
 fn parse_account(s: &str) -> Result<String, String> {
     let s = s.trim();
-    match s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+    match crate::sources::is_account(s) {
         true => Ok(s.to_string()),
         false => Err(format!("'{s}' is not an AWS account id (12 digits)")),
     }
@@ -234,10 +234,7 @@ fn parse_account(s: &str) -> Result<String, String> {
 
 fn parse_region(s: &str) -> Result<String, String> {
     let s = s.trim();
-    let valid = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    match valid {
+    match crate::sources::is_region(s) {
         true => Ok(s.to_string()),
         false => Err(format!("'{s}' is not an AWS region (such as us-east-1)")),
     }

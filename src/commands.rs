@@ -334,6 +334,13 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
         r.log_files_unlisted,
         r.chain_breaks
     );
+    if r.log_files_unchecked > 0 {
+        eprintln!(
+            "trailpq: {} log files not checked: {} digests lie outside the AWSLogs/ layout with none of their log files beside them (the report's `unchecked` names them); give the folder that holds the logs too",
+            r.log_files_unchecked,
+            r.unchecked.len()
+        );
+    }
     if options.public_keys.is_some() {
         eprintln!(
             "trailpq: signatures: {} valid, {} invalid, {} not available (a local copy keeps no S3 metadata; the newest digest of each chain is signed only there)",

@@ -1,18 +1,21 @@
 //! Listing sources: walking the CloudTrail delivery layout with delimiter listings, and streaming
-//! what is found to the converters while the listing goes on.
+//! what is found to the converters while the listing goes on. `convert` and `verify` list here.
 //!
-//! Under any SOURCE, folders are read one level at a time until the layout shows:
-//! `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail[-Insight]/REGION/YYYY/MM/DD/NAME`. Accounts and
-//! regions are discovered with delimiter listings (and filtered by `--accounts`/`--regions`);
-//! `CloudTrail-Digest/` folders are not listed. Within a region, keys come in day order, so only
-//! the days asked for are listed: from `--since` (or, on an object store, from the day before the
+//! A SOURCE is first resolved: one object, or a folder (on an object store by a listing, never by
+//! the error code of a HEAD, so a folder means the same with or without its trailing `/` on
+//! every store). Under a folder, levels are read one at a time until the layout shows:
+//! `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail[-Insight|-Digest]/REGION/YYYY/MM/DD/NAME`.
+//! Accounts and regions are discovered with delimiter listings (and filtered by
+//! `--accounts`/`--regions`); only the delivery folders asked for are entered (logs and Insights
+//! for `convert`, digests for `verify`). Within a region, keys come in day order, so only the
+//! days asked for are listed: from `--since` (or, on an object store, from the day before the
 //! newest day already converted there, when the run is incremental) to `--until`. Anything that
-//! is not in the layout is listed completely. Memory does not grow with the number of objects:
-//! what is found goes through a bounded channel.
+//! is not in the layout is listed completely. Every object under a SOURCE is listed once, and
+//! memory does not grow with the number of objects: what is found goes through a bounded channel.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use futures::StreamExt;
@@ -21,7 +24,7 @@ use object_store::path::Path;
 use object_store::{ListResult, ObjectMeta};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::sources::{Kind, TrailKey, folder_key};
+use crate::sources::{Kind, TrailKey, folder_key, is_account, is_region};
 use crate::store::{Location, StoreError, describe};
 
 /// Listing requests in flight at once, over all sources.
@@ -33,7 +36,7 @@ const BUFFERED: usize = 4096;
 pub const MARGIN_DAYS: u64 = 1;
 
 /// What to list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListOptions {
     /// Delivery days, inclusive.
     pub since: Option<NaiveDate>,
@@ -45,6 +48,22 @@ pub struct ListOptions {
     /// Per region folder ([`folder_key`]): the day up to which every delivery this lease listed
     /// was converted. An incremental listing starts a day before it.
     pub complete: HashMap<String, NaiveDate>,
+    /// The delivery folders entered below an account: logs and Insights unless told otherwise.
+    pub kinds: Vec<Kind>,
+}
+
+impl Default for ListOptions {
+    fn default() -> Self {
+        ListOptions {
+            since: None,
+            until: None,
+            accounts: None,
+            regions: None,
+            full_scan: false,
+            complete: HashMap::new(),
+            kinds: vec![Kind::Logs, Kind::Insight],
+        }
+    }
 }
 
 impl ListOptions {
@@ -65,11 +84,13 @@ impl ListOptions {
     }
 }
 
-/// Counts of the listing, for the report.
+/// Counts of the listing, for the report; and which region folders were listed without a gap
+/// since what the lease had converted there (only those may move their watermark).
 #[derive(Debug, Default)]
 pub struct ListStats {
     pub requests: AtomicU64,
     pub keys: AtomicU64,
+    unbroken: Mutex<HashSet<String>>,
 }
 
 impl ListStats {
@@ -85,6 +106,13 @@ impl ListStats {
     pub fn keys(&self) -> u64 {
         self.keys.load(Ordering::Relaxed)
     }
+
+    /// Whether the region folder ([`folder_key`]) was listed from its first day, or from no later
+    /// than the day after its watermark: only then does "every day up to D was converted" hold
+    /// for the days this run converts.
+    pub fn unbroken(&self, folder: &str) -> bool {
+        self.unbroken.lock().unwrap().contains(folder)
+    }
 }
 
 /// An object found under a SOURCE.
@@ -94,8 +122,17 @@ pub struct Found {
     pub meta: ObjectMeta,
 }
 
+/// A region's delivery folder: `…/AWSLogs/[o-ORG/]ACCOUNT/KIND/REGION`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Region {
+    /// Its path in the store.
+    path: Path,
+    /// Its key among watermarks ([`folder_key`]).
+    key: String,
+}
+
 /// Where a folder sits in the layout, which decides how it is listed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Level {
     /// Above `AWSLogs`, this many folders down from the SOURCE.
     Top(u8),
@@ -103,23 +140,24 @@ enum Level {
     Org,
     Account,
     Kind,
-    /// A region's folder: its days, in order.
-    Region {
-        root: String,
-        account: String,
-        kind: Kind,
-        region: String,
-    },
-    /// Not in the layout, or deeper than the region: everything under it.
+    /// A region's folder, or a year, month or day folder in it: its keys, in day order.
+    Days(Region),
+    /// Not in the layout: everything under it.
     Everything,
 }
 
 /// Folders above `AWSLogs` searched for it; deeper, a folder is listed whole.
 const TOP_DEPTH: u8 = 2;
 
-/// Lists several SOURCEs. The first listing of each happens before this returns, so a SOURCE
-/// that does not exist or cannot be read stops the run before anything is written; the rest
-/// streams into the returned channel while the run goes on.
+/// What a SOURCE names.
+enum Resolved {
+    Object(ObjectMeta),
+    Folder,
+}
+
+/// Lists several SOURCEs (each once: see `distinct_sources` in convert). Each SOURCE is resolved
+/// before this returns, so one that does not exist or cannot be read stops the run before
+/// anything is written; the rest streams into the returned channel while the run goes on.
 pub async fn list(
     sources: Vec<Arc<Location>>,
     options: Arc<ListOptions>,
@@ -135,19 +173,15 @@ pub async fn list(
     let mut files = Vec::new();
     let mut folders = Vec::new();
     for loc in sources {
-        let level = level_of(&loc);
-        match single_file(&loc, &walker.stats).await? {
-            Some(meta) => files.push(Found { loc, meta }),
-            None => {
-                let first = walker.first(&loc, &level).await?;
-                folders.push((loc, level, first));
-            }
+        match walker.resolve(&loc).await? {
+            Resolved::Object(meta) => files.push(Found { loc, meta }),
+            Resolved::Folder => folders.push(loc),
         }
     }
-    for (loc, level, first) in folders {
-        let walker = walker.clone();
+    for loc in folders {
+        let level = level_of(&loc);
         let prefix = loc.prefix.clone();
-        tokio::spawn(async move { walker.continue_with(loc, prefix, level, first).await });
+        walker.spawn(loc, prefix, level);
     }
     // Sent from a task: the channel is bounded, and nobody reads it before this returns.
     tokio::spawn(async move {
@@ -160,44 +194,31 @@ pub async fn list(
     Ok(rx)
 }
 
-/// A SOURCE that names one object (a local file, or an S3 key that is no folder).
-async fn single_file(loc: &Location, stats: &ListStats) -> Result<Option<ObjectMeta>, StoreError> {
-    let access = |e: object_store::Error| StoreError::Access {
-        location: loc.given.clone(),
-        message: describe(&e),
+/// The SOURCE arguments, each once: one inside another (a file in a folder also given, the same
+/// folder twice) is read as part of the outer one.
+pub fn distinct_sources(given: &[String]) -> Result<Vec<Arc<Location>>, StoreError> {
+    let mut locations: Vec<Location> = Vec::new();
+    for text in given {
+        locations.push(Location::parse(text)?);
+    }
+    let base = |l: &Location| l.base_url.as_ref().map(|u| u.to_string());
+    let inside = |inner: &Location, outer: &Location| {
+        let (i, o) = (inner.prefix.as_ref(), outer.prefix.as_ref());
+        base(inner) == base(outer)
+            && (o.is_empty() || i.strip_prefix(o).is_some_and(|r| r.starts_with('/')))
     };
-    if loc.is_local() {
-        let path = std::path::PathBuf::from(loc.display(&loc.prefix));
-        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::NotFound(loc.given.clone()),
-            _ => StoreError::Access {
-                location: loc.given.clone(),
-                message: e.to_string(),
-            },
-        })?;
-        if meta.is_file() {
-            use object_store::ObjectStoreExt;
-            return Ok(Some(loc.store.head(&loc.prefix).await.map_err(access)?));
+    let mut kept: Vec<Location> = Vec::new();
+    for loc in locations {
+        if kept
+            .iter()
+            .any(|k| inside(&loc, k) || (base(&loc) == base(k) && loc.prefix == k.prefix))
+        {
+            continue;
         }
-        std::fs::read_dir(&path).map_err(|e| StoreError::Access {
-            location: loc.given.clone(),
-            message: e.to_string(),
-        })?;
-        return Ok(None);
+        kept.retain(|k| !inside(k, &loc));
+        kept.push(loc);
     }
-    if loc.given.ends_with('/') || loc.prefix.as_ref().is_empty() {
-        return Ok(None);
-    }
-    use object_store::ObjectStoreExt;
-    stats.count(1, 0);
-    match loc.store.head(&loc.prefix).await {
-        Ok(meta) => {
-            stats.count(0, 1);
-            Ok(Some(meta))
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(access(e)),
-    }
+    Ok(kept.into_iter().map(Arc::new).collect())
 }
 
 /// Where the SOURCE itself sits in the layout, from its path.
@@ -216,30 +237,35 @@ fn level_of(loc: &Location) -> Level {
     if org {
         rest = &rest[1..];
     }
+    let kind = |name: &str| Kind::parse(name).is_some();
+    let date = |parts: &[&str]| {
+        parts
+            .iter()
+            .zip([4, 2, 2])
+            .all(|(p, len)| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+    };
     match rest {
         [] if org => Level::Org,
         [] => Level::AwsLogs,
         [_account] => Level::Account,
-        [_, kind] if matches!(*kind, "CloudTrail" | "CloudTrail-Insight") => Level::Kind,
-        [_, kind, _] if matches!(*kind, "CloudTrail" | "CloudTrail-Insight") => {
-            region_level(&loc.display(&loc.prefix))
+        [_, k] if kind(k) => Level::Kind,
+        [_, k, _, days @ ..] if kind(k) && days.len() <= 3 && date(days) => {
+            let region_parts = parts.len() - days.len();
+            let path = Path::from_iter(parts[..region_parts].iter().copied());
+            region_of(loc, path).map_or(Level::Everything, Level::Days)
         }
         _ => Level::Everything,
     }
 }
 
-/// The level of a region's folder (`…/AWSLogs/[o-ORG/]ACCOUNT/KIND/REGION`), named as keys are.
-fn region_level(folder: &str) -> Level {
-    let key = format!("{}/2000/01/01/x", folder.trim_end_matches('/'));
-    match TrailKey::parse(&key) {
-        Some(t) => Level::Region {
-            root: t.root.to_string(),
-            account: t.account.to_string(),
-            kind: t.kind,
-            region: t.region.to_string(),
-        },
-        None => Level::Everything,
-    }
+/// The region folder at `path`, if it is one in the layout.
+fn region_of(loc: &Location, path: Path) -> Option<Region> {
+    let key = format!("{}/2000/01/01/x", loc.display(&path));
+    let t = TrailKey::parse(&key)?;
+    Some(Region {
+        key: folder_key(t.root, t.account, t.kind, t.region),
+        path,
+    })
 }
 
 #[derive(Clone)]
@@ -250,12 +276,6 @@ struct Walker {
     tx: mpsc::Sender<Result<Found, StoreError>>,
 }
 
-/// The first page of a SOURCE's listing, read before the run starts.
-enum First {
-    Folders(ListResult),
-    Objects(Vec<ObjectMeta>, Option<String>),
-}
-
 impl Walker {
     fn error(loc: &Location, e: object_store::Error) -> StoreError {
         StoreError::Access {
@@ -264,176 +284,187 @@ impl Walker {
         }
     }
 
-    /// Reads the first page of a SOURCE: an error here means the SOURCE is unusable. An object
-    /// store prefix with nothing at all under it does not exist.
-    async fn first(&self, loc: &Location, level: &Level) -> Result<First, StoreError> {
-        let first = match level {
-            Level::Everything | Level::Region { .. } => {
-                let (objects, token) = self.page(loc, &loc.prefix, None, None).await?;
-                First::Objects(objects, token)
-            }
-            _ => First::Folders(self.folders(loc, &loc.prefix).await?),
+    /// Whether a SOURCE names one object or a folder; an error if it is neither or cannot be
+    /// read. On an object store, by a listing: a HEAD of a folder fails differently on each
+    /// store (S3 404, others 500), a listing says what is there.
+    async fn resolve(&self, loc: &Location) -> Result<Resolved, StoreError> {
+        let Some(pager) = &loc.pager else {
+            return local(loc).await;
         };
-        let empty = match &first {
-            First::Folders(list) => list.objects.is_empty() && list.common_prefixes.is_empty(),
-            First::Objects(objects, _) => objects.is_empty(),
-        };
-        if empty && !loc.is_local() {
-            return Err(StoreError::NotFound(loc.given.clone()));
+        let key = loc.prefix.as_ref();
+        let _permit = self.permits.acquire().await.expect("never closed");
+        if key.is_empty() || loc.given.ends_with('/') {
+            // A folder by its spelling: it exists if anything is under it.
+            self.stats.count(1, 0);
+            let page = pager
+                .list_paginated(
+                    folder_prefix(&loc.prefix).as_deref(),
+                    PaginatedListOptions {
+                        delimiter: Some("/".into()),
+                        max_keys: Some(1),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| Self::error(loc, e))?;
+            self.stats.count(0, page.result.objects.len() as u64);
+            return match page.result.objects.is_empty() && page.result.common_prefixes.is_empty() {
+                true => Err(StoreError::NotFound(loc.given.clone())),
+                false => Ok(Resolved::Folder),
+            };
         }
-        Ok(first)
-    }
-
-    async fn continue_with(self, loc: Arc<Location>, prefix: Path, level: Level, first: First) {
-        let result = match (first, &level) {
-            (First::Folders(list), _) => self.descend(&loc, level, list).await,
-            (First::Objects(objects, token), Level::Region { .. })
-                if self.range(&loc, &level).is_none() =>
+        // `KEY` as an object, or `KEY/` as a folder: both sort among the keys starting with KEY,
+        // before anything after `KEY/`.
+        let folder = format!("{key}/");
+        let mut token = None;
+        loop {
+            self.stats.count(1, 0);
+            let page = pager
+                .list_paginated(
+                    Some(key),
+                    PaginatedListOptions {
+                        delimiter: Some("/".into()),
+                        page_token: token.take(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| Self::error(loc, e))?;
+            self.stats.count(0, page.result.objects.len() as u64);
+            if let Some(meta) = page
+                .result
+                .objects
+                .into_iter()
+                .find(|o| o.location.as_ref() == key)
             {
-                self.emit(&loc, objects).await;
-                self.rest(&loc, &prefix, None, token).await
+                return Ok(Resolved::Object(meta));
             }
-            (First::Objects(_, _), Level::Region { .. }) => {
-                // The first page was a probe; list the days asked for.
-                self.region(&loc, &prefix, &level).await
+            let prefixes = &page.result.common_prefixes;
+            if prefixes.iter().any(|p| p.as_ref() == key) {
+                return Ok(Resolved::Folder);
             }
-            (First::Objects(objects, token), _) => {
-                self.emit(&loc, objects).await;
-                self.rest(&loc, &prefix, None, token).await
+            // Keys come in order: once one sorts after `KEY/`, neither is there.
+            let past = prefixes
+                .iter()
+                .map(|p| format!("{}/", p.as_ref()))
+                .any(|p| p > folder);
+            match page.page_token {
+                Some(next) if !past => token = Some(next),
+                _ => return Err(StoreError::NotFound(loc.given.clone())),
             }
-        };
-        if let Err(e) = result {
-            let _ = self.tx.send(Err(e)).await;
         }
     }
 
-    /// Lists one folder level and goes on below it.
-    fn walk(&self, loc: Arc<Location>, prefix: Path, level: Level) {
+    /// Lists a folder at its level, in a task of its own; a failure goes down the channel.
+    fn spawn(&self, loc: Arc<Location>, prefix: Path, level: Level) {
         let walker = self.clone();
         tokio::spawn(async move {
-            let result = match &level {
-                Level::Region { .. } => walker.region(&loc, &prefix, &level).await,
-                Level::Everything => walker.rest(&loc, &prefix, None, None).await,
-                _ => match walker.folders(&loc, &prefix).await {
-                    Ok(list) => walker.descend(&loc, level, list).await,
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = result {
+            if let Err(e) = walker.walk(&loc, &prefix, level).await {
                 let _ = walker.tx.send(Err(e)).await;
             }
         });
     }
 
-    /// Hands on the objects of a folder level and walks its subfolders.
-    async fn descend(
+    /// Lists one folder: a region's days as far as asked for, anything outside the layout whole,
+    /// and any level above the region one level down, walking on into the subfolders.
+    async fn walk(
         &self,
         loc: &Arc<Location>,
+        prefix: &Path,
         level: Level,
-        list: ListResult,
     ) -> Result<(), StoreError> {
-        self.emit(loc, list.objects).await;
-        for folder in list.common_prefixes {
-            let name = folder.filename().unwrap_or_default().to_string();
-            let next = match &level {
-                Level::Top(_) if name == "AWSLogs" => Some(Level::AwsLogs),
-                Level::Top(depth) if *depth < TOP_DEPTH => Some(Level::Top(depth + 1)),
-                Level::AwsLogs if name.starts_with("o-") => Some(Level::Org),
-                Level::AwsLogs | Level::Org if is_account(&name) => {
-                    self.options.account_wanted(&name).then_some(Level::Account)
+        match level {
+            Level::Days(region) => {
+                let (from, stop) = self.days(loc, prefix, &region);
+                self.objects(loc, prefix, from, stop).await
+            }
+            Level::Everything => self.objects(loc, prefix, None, None).await,
+            level => {
+                let list = self.folder(loc, prefix).await?;
+                self.emit(loc, list.objects).await;
+                for sub in list.common_prefixes {
+                    if let Some(next) = self.below(loc, &level, &sub) {
+                        self.spawn(loc.clone(), sub, next);
+                    }
                 }
-                Level::Account => match name.as_str() {
-                    "CloudTrail" | "CloudTrail-Insight" => Some(Level::Kind),
-                    // Digests hold hashes of the logs, no records: not even listed.
-                    "CloudTrail-Digest" => None,
-                    _ => Some(Level::Everything),
-                },
-                Level::Kind if is_region(&name) => self
-                    .options
-                    .region_wanted(&name)
-                    .then(|| region_level(&loc.display(&folder))),
-                _ => Some(Level::Everything),
-            };
-            if let Some(next) = next {
-                self.walk(loc.clone(), folder, next);
+                Ok(())
             }
         }
-        Ok(())
     }
 
-    /// The days to list in a region's folder: `None` for all of them. Only object stores list in
-    /// key order, which an incremental listing needs (a day is done once a later day's file has
-    /// been listed); local folders are always listed whole, which is cheap.
-    fn range(
+    /// The level of subfolder `sub` of a folder at `level`; `None` to leave it unlisted.
+    fn below(&self, loc: &Location, level: &Level, sub: &Path) -> Option<Level> {
+        let name = sub.filename().unwrap_or_default();
+        match level {
+            Level::Top(_) if name == "AWSLogs" => Some(Level::AwsLogs),
+            Level::Top(depth) if *depth < TOP_DEPTH => Some(Level::Top(depth + 1)),
+            Level::AwsLogs if name.starts_with("o-") => Some(Level::Org),
+            Level::AwsLogs | Level::Org if is_account(name) => {
+                self.options.account_wanted(name).then_some(Level::Account)
+            }
+            Level::Account => match Kind::parse(name) {
+                // Only the delivery folders asked for (digests hold no records).
+                Some(kind) => self.options.kinds.contains(&kind).then_some(Level::Kind),
+                None => Some(Level::Everything),
+            },
+            Level::Kind if is_region(name) => match self.options.region_wanted(name) {
+                true => Some(region_of(loc, sub.clone()).map_or(Level::Everything, Level::Days)),
+                false => None,
+            },
+            _ => Some(Level::Everything),
+        }
+    }
+
+    /// Where to start and stop listing (a key to start after, a key past the last day) in a
+    /// region's folder, listing `prefix` (the region's folder or one inside it). Notes whether
+    /// the listing leaves no gap after what the lease converted there before.
+    fn days(
         &self,
         loc: &Location,
-        level: &Level,
-    ) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
-        let Level::Region {
-            root,
-            account,
-            kind,
-            region,
-        } = level
-        else {
-            return None;
-        };
-        let since = self.options.since.or_else(|| {
-            (!self.options.full_scan && loc.pager.is_some())
-                .then(|| {
-                    self.options
-                        .complete
-                        .get(&folder_key(root, account, *kind, region))
-                        .and_then(|d| d.checked_sub_days(chrono::Days::new(MARGIN_DAYS)))
-                })
-                .flatten()
-        });
-        let until = self.options.until;
-        (since.is_some() || until.is_some()).then_some((since, until))
-    }
-
-    /// Lists a region's folder from the first day asked for, in key (day) order, and stops after
-    /// the last. Local folders are listed whole (their listing is cheap and unordered).
-    async fn region(
-        &self,
-        loc: &Arc<Location>,
         prefix: &Path,
-        level: &Level,
-    ) -> Result<(), StoreError> {
-        let Some((since, until)) = self.range(loc, level) else {
-            return self.rest(loc, prefix, None, None).await;
-        };
-        let offset = since.map(|d| format!("{}/{}", prefix.as_ref(), d.format("%Y/%m/%d")));
-        let stop = until.map(|d| format!("{}/{}/~", prefix.as_ref(), d.format("%Y/%m/%d")));
-        let mut token = None;
-        loop {
-            let (objects, next) = self
-                .page(loc, prefix, offset.as_deref(), token.take())
-                .await?;
-            let past = stop.as_ref().is_some_and(|stop| {
-                !loc.is_local()
-                    && objects
-                        .last()
-                        .is_some_and(|o| o.location.as_ref() > stop.as_str())
-            });
-            self.emit(loc, objects).await;
-            match next {
-                Some(next) if !past => token = Some(next),
-                _ => return Ok(()),
-            }
+        region: &Region,
+    ) -> (Option<String>, Option<String>) {
+        let options = &self.options;
+        let watermark = options.complete.get(&region.key).copied();
+        let whole_region = *prefix == region.path;
+        // An incremental listing resumes a day before the watermark; only object stores list in
+        // key order, which that needs (a day is done once a later day's file has been listed).
+        let resume = (!options.full_scan && loc.pager.is_some())
+            .then(|| watermark?.checked_sub_days(chrono::Days::new(MARGIN_DAYS)))
+            .flatten();
+        let since = options.since.or(resume);
+        let unbroken = whole_region
+            && match (since, watermark) {
+                (None, _) => true,
+                (Some(since), Some(mark)) => since <= mark.succ_opt().unwrap_or(mark),
+                (Some(_), None) => false,
+            };
+        if unbroken {
+            self.stats
+                .unbroken
+                .lock()
+                .unwrap()
+                .insert(region.key.clone());
         }
+        let region_path = region.path.as_ref();
+        let from = since.map(|d| format!("{region_path}/{}", d.format("%Y/%m/%d")));
+        let stop = options
+            .until
+            .map(|d| format!("{region_path}/{}/~", d.format("%Y/%m/%d")));
+        (from, stop)
     }
 
-    /// Lists everything under a prefix, page by page.
-    async fn rest(
+    /// Every object under `prefix`, page by page, from the first key after `from` and up to the
+    /// page that passes `stop` (keys beyond it are dropped by [`Self::send`]'s day filter). A
+    /// local folder is one walk, in no order, wholly filtered by day.
+    async fn objects(
         &self,
         loc: &Arc<Location>,
         prefix: &Path,
-        offset: Option<&str>,
-        mut token: Option<String>,
+        from: Option<String>,
+        stop: Option<String>,
     ) -> Result<(), StoreError> {
-        if token.is_none() && loc.pager.is_none() {
-            // Local folders: one walk.
+        let Some(pager) = &loc.pager else {
             let _permit = self.permits.acquire().await.expect("never closed");
             self.stats.count(1, 0);
             let mut stream = loc.store.list(Some(prefix));
@@ -445,60 +476,42 @@ impl Walker {
                 }
             }
             return Ok(());
-        }
-        loop {
-            let (objects, next) = self.page(loc, prefix, offset, token.take()).await?;
-            self.emit(loc, objects).await;
-            match next {
-                Some(next) => token = Some(next),
-                None => return Ok(()),
-            }
-        }
-    }
-
-    /// One listing request for the objects under a prefix (all of them, on a local disk).
-    async fn page(
-        &self,
-        loc: &Location,
-        prefix: &Path,
-        offset: Option<&str>,
-        token: Option<String>,
-    ) -> Result<(Vec<ObjectMeta>, Option<String>), StoreError> {
-        let _permit = self.permits.acquire().await.expect("never closed");
-        self.stats.count(1, 0);
-        let Some(pager) = &loc.pager else {
-            let objects: Vec<ObjectMeta> = match offset {
-                Some(offset) => {
-                    let offset = Path::from(offset);
-                    futures::TryStreamExt::try_collect(
-                        loc.store.list_with_offset(Some(prefix), &offset),
-                    )
-                    .await
-                }
-                None => futures::TryStreamExt::try_collect(loc.store.list(Some(prefix))).await,
-            }
-            .map_err(|e| Self::error(loc, e))?;
-            self.stats.count(0, objects.len() as u64);
-            return Ok((objects, None));
         };
         let folder = folder_prefix(prefix);
-        let page = pager
-            .list_paginated(
-                folder.as_deref(),
-                PaginatedListOptions {
-                    offset: offset.map(str::to_string),
-                    page_token: token,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| Self::error(loc, e))?;
-        self.stats.count(0, page.result.objects.len() as u64);
-        Ok((page.result.objects, page.page_token))
+        let mut token = None;
+        loop {
+            let page = {
+                let _permit = self.permits.acquire().await.expect("never closed");
+                self.stats.count(1, 0);
+                pager
+                    .list_paginated(
+                        folder.as_deref(),
+                        PaginatedListOptions {
+                            offset: from.clone(),
+                            page_token: token.take(),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| Self::error(loc, e))?
+            };
+            let objects = page.result.objects;
+            self.stats.count(0, objects.len() as u64);
+            let past = stop.as_ref().is_some_and(|stop| {
+                objects
+                    .last()
+                    .is_some_and(|o| o.location.as_ref() > stop.as_str())
+            });
+            self.emit(loc, objects).await;
+            match page.page_token {
+                Some(next) if !past => token = Some(next),
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// One level of a folder: its objects and subfolders (every page of them).
-    async fn folders(&self, loc: &Location, prefix: &Path) -> Result<ListResult, StoreError> {
+    async fn folder(&self, loc: &Location, prefix: &Path) -> Result<ListResult, StoreError> {
         let _permit = self.permits.acquire().await.expect("never closed");
         let Some(pager) = &loc.pager else {
             self.stats.count(1, 0);
@@ -523,7 +536,7 @@ impl Walker {
                     folder.as_deref(),
                     PaginatedListOptions {
                         delimiter: Some("/".into()),
-                        page_token: token,
+                        page_token: token.take(),
                         ..Default::default()
                     },
                 )
@@ -563,20 +576,33 @@ impl Walker {
     }
 }
 
+/// A local SOURCE: a file, or a folder that can be read.
+async fn local(loc: &Location) -> Result<Resolved, StoreError> {
+    let path = std::path::PathBuf::from(loc.display(&loc.prefix));
+    let access = |message: String| StoreError::Access {
+        location: loc.given.clone(),
+        message,
+    };
+    let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => StoreError::NotFound(loc.given.clone()),
+        _ => access(e.to_string()),
+    })?;
+    if meta.is_file() {
+        use object_store::ObjectStoreExt;
+        let meta = loc
+            .store
+            .head(&loc.prefix)
+            .await
+            .map_err(|e| access(describe(&e)))?;
+        return Ok(Resolved::Object(meta));
+    }
+    std::fs::read_dir(&path).map_err(|e| access(e.to_string()))?;
+    Ok(Resolved::Folder)
+}
+
 /// The prefix of a folder as a paginated listing wants it: with its trailing `/`.
 fn folder_prefix(prefix: &Path) -> Option<String> {
     (!prefix.as_ref().is_empty()).then(|| format!("{}/", prefix.as_ref()))
-}
-
-fn is_account(name: &str) -> bool {
-    name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn is_region(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -649,40 +675,58 @@ mod tests {
     }
 
     #[test]
+    fn sources_inside_others_are_read_once() {
+        let kept = distinct_sources(&[
+            "/data".into(),
+            "/data/a.json".into(),
+            "/data".into(),
+            "/database".into(),
+            "s3://b/x/".into(),
+            "s3://b/x/y/".into(),
+            "s3://c/x/".into(),
+        ])
+        .unwrap();
+        let shown: Vec<String> = kept.iter().map(|l| l.display(&l.prefix)).collect();
+        assert_eq!(shown, ["/data", "/database", "s3://b/x", "s3://c/x"]);
+    }
+
+    #[test]
     fn a_source_inside_the_layout_starts_at_its_level() {
         let level = |s: &str| level_of(&Location::parse(s).unwrap());
-        assert!(matches!(level("s3://b/"), Level::Top(0)));
-        assert!(matches!(level("s3://b/x/AWSLogs/"), Level::AwsLogs));
-        assert!(matches!(level("s3://b/AWSLogs/o-abc/"), Level::Org));
-        assert!(matches!(
-            level("s3://b/AWSLogs/o-abc/111111111111/"),
-            Level::Account
-        ));
-        assert!(matches!(
+        assert_eq!(level("s3://b/"), Level::Top(0));
+        assert_eq!(level("s3://b/x/AWSLogs/"), Level::AwsLogs);
+        assert_eq!(level("s3://b/AWSLogs/o-abc/"), Level::Org);
+        assert_eq!(level("s3://b/AWSLogs/o-abc/111111111111"), Level::Account);
+        assert_eq!(
             level("s3://b/AWSLogs/111111111111/CloudTrail/"),
             Level::Kind
-        ));
-        let Level::Region {
-            root,
-            account,
-            kind,
-            region,
-        } = level("s3://b/AWSLogs/o-abc/111111111111/CloudTrail-Insight/eu-west-1/")
-        else {
-            panic!("a region folder");
-        };
-        assert_eq!(
-            (root.as_str(), account.as_str(), kind, region.as_str()),
-            (
+        );
+        let region = Region {
+            path: Path::from("AWSLogs/o-abc/111111111111/CloudTrail-Insight/eu-west-1"),
+            key: folder_key(
                 "s3://b/AWSLogs/o-abc",
                 "111111111111",
                 Kind::Insight,
-                "eu-west-1"
-            )
-        );
-        assert!(matches!(
-            level("s3://b/AWSLogs/111111111111/CloudTrail/eu-west-1/2024/"),
+                "eu-west-1",
+            ),
+        };
+        // The region's folder and the year, month and day folders in it, with or without `/`.
+        for tail in ["", "/", "/2024", "/2024/05/", "/2024/05/01", "/2024/05/01/"] {
+            assert_eq!(
+                level(&format!(
+                    "s3://b/AWSLogs/o-abc/111111111111/CloudTrail-Insight/eu-west-1{tail}"
+                )),
+                Level::Days(region.clone()),
+                "{tail}"
+            );
+        }
+        assert_eq!(
+            level("s3://b/AWSLogs/111111111111/CloudTrail/eu-west-1/2024/x/"),
             Level::Everything
-        ));
+        );
+        assert_eq!(
+            level("s3://b/AWSLogs/111111111111/Other/eu-west-1/"),
+            Level::Everything
+        );
     }
 }

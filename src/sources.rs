@@ -31,7 +31,8 @@ impl Kind {
         }
     }
 
-    fn parse(dir: &str) -> Option<Self> {
+    /// The kind of a folder name (`CloudTrail`, …).
+    pub fn parse(dir: &str) -> Option<Self> {
         [Kind::Logs, Kind::Insight, Kind::Digest]
             .into_iter()
             .find(|k| k.dir() == dir)
@@ -74,12 +75,8 @@ impl<'a> TrailKey<'a> {
             return None;
         };
         let digits = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
-        let region_ok = !region.is_empty()
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !digits(account, 12)
-            || !region_ok
+        if !is_account(account)
+            || !is_region(region)
             || !digits(year, 4)
             || !digits(month, 2)
             || !digits(day, 2)
@@ -105,6 +102,19 @@ impl<'a> TrailKey<'a> {
             name,
         })
     }
+}
+
+/// Whether a name is an AWS account id: twelve digits.
+pub fn is_account(name: &str) -> bool {
+    name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a name can be an AWS region (`us-east-1`): lower-case letters, digits and `-`.
+pub fn is_region(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The folder of the converted-sources state a source key's record belongs in: one per

@@ -7,16 +7,18 @@
 //! cover, are unlisted. With public keys, each digest's signature is checked too.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
+use std::io::Read as _;
+use std::sync::Arc;
 
 use base64::Engine;
 use chrono::NaiveDate;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use object_store::{Attribute, ObjectStoreExt};
 use serde::Serialize;
 
 use crate::digest::{self, Digest, PublicKeys};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::listing::{self, ListOptions, ListStats};
 use crate::sources::{Kind, TrailKey};
 use crate::store::{Location, describe};
 
@@ -58,6 +60,10 @@ pub struct VerifyReport {
     pub signatures_unavailable: u64,
     pub problems: Vec<Problem>,
     pub unsigned: Vec<String>,
+    /// Log files listed by digests whose log files could not be looked at (named in `unchecked`).
+    pub log_files_unchecked: u64,
+    /// Digests whose log files could not be checked, with the reason.
+    pub unchecked: Vec<Problem>,
 }
 
 impl VerifyReport {
@@ -81,7 +87,7 @@ impl VerifyReport {
 /// An object found under a SOURCE.
 #[derive(Clone)]
 struct Object {
-    loc: Location,
+    loc: Arc<Location>,
     path: object_store::path::Path,
     /// What users see: the file path or URL.
     shown: String,
@@ -95,148 +101,39 @@ struct DigestRead {
     hash: String,
     /// From the object's metadata (S3), if any.
     signature: Option<String>,
+    /// Found outside the AWSLogs/ layout (a downloaded copy).
+    loose: bool,
 }
+
+/// A digest as read: or the reason it cannot be.
+type Read = std::result::Result<DigestRead, (Object, String)>;
 
 /// Verifies the logs under the sources.
 pub async fn run(options: &VerifyOptions) -> Result<VerifyReport> {
-    let (digests, logs) = list_trail(&options.sources, options.since, options.until).await?;
-
-    let mut report = VerifyReport::default();
-    let mut listed: HashSet<String> = HashSet::new();
-    // Per chain: the delivery times the digests cover.
-    let mut covered: HashMap<String, (String, String)> = HashMap::new();
-    for ((_, chain), mut names) in digests {
-        // Names end in the digest's end time: name order is time order.
-        names.sort_by(|a, b| a.0.cmp(&b.0));
-        let results: Vec<_> = futures::stream::iter(names)
-            .map(|(_, object)| read_digest(object))
-            .buffered(16)
-            .collect()
-            .await;
-        report.digests += results.len() as u64;
-        let mut reads: Vec<Option<DigestRead>> = Vec::with_capacity(results.len());
-        for result in results {
-            match result {
-                Ok(read) => reads.push(Some(read)),
-                Err((object, why)) => {
-                    report.problem("unreadable-digest", object.shown, why);
-                    reads.push(None);
-                }
-            }
-        }
-        let mut previous: Option<&DigestRead> = None;
-        for (i, read) in reads.iter().enumerate() {
-            let Some(read) = read else {
-                previous = None;
-                continue;
-            };
-            // The chain: this digest names the previous one and its hash.
-            if let Some(before) = previous {
-                let named = read
-                    .digest
-                    .previous_digest_s3_object
-                    .as_deref()
-                    .and_then(digest::from_awslogs);
-                let expected = digest::from_awslogs(&before.digest.digest_s3_object);
-                if named != expected {
-                    report.problem(
-                        "chain-break",
-                        read.object.shown.clone(),
-                        format!(
-                            "follows {}, but the digest before it here is {}: digests are missing",
-                            named.unwrap_or("nothing"),
-                            before.object.shown
-                        ),
-                    );
-                } else if read.digest.previous_digest_hash_value.as_deref() != Some(&before.hash) {
-                    report.problem(
-                        "chain-break",
-                        before.object.shown.clone(),
-                        format!(
-                            "its SHA-256 is not the one the next digest ({}) records: the digest was changed",
-                            read.object.shown
-                        ),
-                    );
-                }
-            }
-            // The log files it vouches for.
-            let checks = futures::stream::iter(read.digest.log_files.clone())
-                .map(|file| {
-                    let object = digest::from_awslogs(&file.s3_object)
-                        .and_then(|suffix| logs.get(suffix))
-                        .cloned();
-                    async move {
-                        let outcome = match &object {
-                            None => None,
-                            Some(object) => Some(hash_of(object).await),
-                        };
-                        (file, object, outcome)
-                    }
-                })
-                .buffered(32)
-                .collect::<Vec<_>>()
-                .await;
-            for (file, object, outcome) in checks {
-                if let Some(suffix) = digest::from_awslogs(&file.s3_object) {
-                    listed.insert(suffix.to_string());
-                }
-                match (object, outcome) {
-                    (None, _) | (_, None) => report.problem(
-                        "missing",
-                        file.s3_object.clone(),
-                        format!("listed by {} but not found", read.object.shown),
-                    ),
-                    (Some(_), Some(Ok(hash))) if hash == file.hash_value => {
-                        report.log_files_valid += 1;
-                    }
-                    (Some(object), Some(Ok(_))) => report.problem(
-                        "modified",
-                        object.shown.clone(),
-                        format!(
-                            "its SHA-256 differs from the one {} records",
-                            read.object.shown
-                        ),
-                    ),
-                    (Some(object), Some(Err(why))) => report.problem(
-                        "modified",
-                        object.shown.clone(),
-                        format!(
-                            "cannot be read as gzip JSON ({why}); {} lists it",
-                            read.object.shown
-                        ),
-                    ),
-                }
-            }
-            // Its signature.
-            if let Some(keys) = &options.public_keys {
-                let signature = read.signature.clone().or_else(|| {
-                    reads
-                        .get(i + 1)
-                        .and_then(|next| next.as_ref())
-                        .and_then(|next| next.digest.previous_digest_signature.clone())
-                });
-                check_signature(&mut report, keys, read, signature);
-            }
-            let span = covered.entry(chain.clone()).or_insert_with(|| {
-                (
-                    read.digest.digest_start_time.clone(),
-                    read.digest.digest_end_time.clone(),
-                )
-            });
-            span.1 = read.digest.digest_end_time.clone();
-            previous = Some(read);
-        }
+    let trail = list_trail(&options.sources, options.since, options.until, false).await?;
+    let mut check = Checker {
+        report: VerifyReport::default(),
+        listed: HashSet::new(),
+        covered: HashMap::new(),
+        trail: &trail,
+        keys: options.public_keys.as_ref(),
+    };
+    for (chain, reads) in trail.chains().await {
+        check.chain(&chain, reads).await;
     }
+    let mut report = check.report;
+    let (listed, covered) = (check.listed, check.covered);
 
     // Log files in the hours the digests cover that no digest lists.
-    let mut unlisted: Vec<&Object> = logs
+    let mut unlisted: Vec<&Object> = trail
+        .logs
         .iter()
         .filter(|(suffix, _)| !listed.contains(*suffix))
-        .filter(|(suffix, _)| {
-            let Some(key) = TrailKey::parse(suffix) else {
+        .filter(|(_, object)| {
+            let Some(key) = TrailKey::parse(&object.shown) else {
                 return false;
             };
-            let chain = format!("{}/{}", key.account, key.region);
+            let chain = chain_name(key.root, key.account, key.region);
             let (Some((start, end)), Some(at)) = (covered.get(&chain), delivery_time(key.name))
             else {
                 return false;
@@ -256,20 +153,176 @@ pub async fn run(options: &VerifyOptions) -> Result<VerifyReport> {
     Ok(report)
 }
 
+/// A chain's name: its trail root, account and region.
+fn chain_name(root: &str, account: &str, region: &str) -> String {
+    format!("{root}/{account}/{region}")
+}
+
+/// Checks chains of digests, one after the other, into a report.
+struct Checker<'t> {
+    report: VerifyReport,
+    /// Log files some digest lists, by key from `AWSLogs/` on.
+    listed: HashSet<String>,
+    /// Per chain: the delivery times its digests cover.
+    covered: HashMap<String, (String, String)>,
+    trail: &'t Trail,
+    keys: Option<&'t PublicKeys>,
+}
+
+impl Checker<'_> {
+    /// One chain's digests, in time order: each chains to the one before, vouches for its log
+    /// files, and is signed.
+    async fn chain(&mut self, chain: &str, results: Vec<Read>) {
+        self.report.digests += results.len() as u64;
+        let mut reads: Vec<Option<DigestRead>> = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(read) => reads.push(Some(read)),
+                Err((object, why)) => {
+                    self.report.problem("unreadable-digest", object.shown, why);
+                    reads.push(None);
+                }
+            }
+        }
+        let mut previous: Option<&DigestRead> = None;
+        for (i, read) in reads.iter().enumerate() {
+            let Some(read) = read else {
+                previous = None;
+                continue;
+            };
+            if let Some(before) = previous {
+                self.link(before, read);
+            }
+            self.log_files(read).await;
+            if let Some(keys) = self.keys {
+                let signature = read.signature.clone().or_else(|| {
+                    reads
+                        .get(i + 1)
+                        .and_then(|next| next.as_ref())
+                        .and_then(|next| next.digest.previous_digest_signature.clone())
+                });
+                check_signature(&mut self.report, keys, read, signature);
+            }
+            let span = self.covered.entry(chain.to_string()).or_insert_with(|| {
+                (
+                    read.digest.digest_start_time.clone(),
+                    read.digest.digest_end_time.clone(),
+                )
+            });
+            span.1 = read.digest.digest_end_time.clone();
+            previous = Some(read);
+        }
+    }
+
+    /// The chain: this digest names the previous one and its hash.
+    fn link(&mut self, before: &DigestRead, read: &DigestRead) {
+        let named = read
+            .digest
+            .previous_digest_s3_object
+            .as_deref()
+            .and_then(digest::from_awslogs);
+        let expected = digest::from_awslogs(&before.digest.digest_s3_object);
+        if named != expected {
+            self.report.problem(
+                "chain-break",
+                read.object.shown.clone(),
+                format!(
+                    "follows {}, but the digest before it here is {}: digests are missing",
+                    named.unwrap_or("nothing"),
+                    before.object.shown
+                ),
+            );
+        } else if read.digest.previous_digest_hash_value.as_deref() != Some(&before.hash) {
+            self.report.problem(
+                "chain-break",
+                before.object.shown.clone(),
+                format!(
+                    "its SHA-256 is not the one the next digest ({}) records: the digest was changed",
+                    read.object.shown
+                ),
+            );
+        }
+    }
+
+    /// The log files a digest vouches for: each found, with the SHA-256 it records.
+    async fn log_files(&mut self, read: &DigestRead) {
+        let files = &read.digest.log_files;
+        let objects: Vec<Option<&Object>> = files.iter().map(|f| self.trail.log(f)).collect();
+        if read.loose && !files.is_empty() && objects.iter().all(Option::is_none) {
+            // A downloaded copy of digests alone: nothing to compare its hashes with.
+            self.report.unchecked.push(Problem {
+                kind: "logs-not-found",
+                key: read.object.shown.clone(),
+                detail: format!(
+                    "none of the {} log files it lists is under the SOURCEs (it lies outside the \
+                     AWSLogs/ layout, and no file of theirs is beside it): its chain and signature \
+                     were checked, its log files were not",
+                    files.len()
+                ),
+            });
+            self.report.log_files_unchecked += files.len() as u64;
+            return;
+        }
+        let outcomes: Vec<Option<std::result::Result<String, String>>> =
+            futures::stream::iter(objects.iter().copied())
+                .map(|object| async move {
+                    match object {
+                        None => None,
+                        Some(object) => Some(hash_of(object).await),
+                    }
+                })
+                .buffered(32)
+                .collect()
+                .await;
+        for ((file, object), outcome) in files.iter().zip(objects).zip(outcomes) {
+            if let Some(suffix) = digest::from_awslogs(&file.s3_object) {
+                self.listed.insert(suffix.to_string());
+            }
+            match (object, outcome) {
+                (Some(_), Some(Ok(hash))) if hash == file.hash_value => {
+                    self.report.log_files_valid += 1;
+                }
+                (Some(object), Some(Ok(_))) => self.report.problem(
+                    "modified",
+                    object.shown.clone(),
+                    format!(
+                        "its SHA-256 differs from the one {} records",
+                        read.object.shown
+                    ),
+                ),
+                (Some(object), Some(Err(why))) => self.report.problem(
+                    "modified",
+                    object.shown.clone(),
+                    format!(
+                        "cannot be read as gzip JSON ({why}); {} lists it",
+                        read.object.shown
+                    ),
+                ),
+                _ => self.report.problem(
+                    "missing",
+                    file.s3_object.clone(),
+                    format!("listed by {} but not found", read.object.shown),
+                ),
+            }
+        }
+    }
+}
+
 /// The log files that digests under `sources` vouch for: their key from `AWSLogs/` on, and the
 /// SHA-256 of their uncompressed content. A digest that the next one in its chain contradicts
-/// (its content changed) vouches for nothing. For `convert --verify`.
-pub async fn vouched(sources: &[String]) -> Result<HashMap<String, String>> {
-    let (chains, _) = list_trail(sources, None, None).await?;
+/// (its content changed) vouches for nothing. For `convert --verify`, over the delivery days it
+/// converts: digests of those days and the next (the last hour of a day is in the next day's
+/// first digest).
+pub async fn vouched(
+    sources: &[String],
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+) -> Result<HashMap<String, String>> {
+    let until = until.and_then(|d| d.succ_opt());
+    let trail = list_trail(sources, since, until, true).await?;
     let mut vouched = HashMap::new();
-    for (_, mut names) in chains {
-        names.sort_by(|a, b| a.0.cmp(&b.0));
-        let reads: Vec<Option<DigestRead>> = futures::stream::iter(names)
-            .map(|(_, object)| read_digest(object))
-            .buffered(16)
-            .map(|r| r.ok())
-            .collect()
-            .await;
+    for (_, reads) in trail.chains().await {
+        let reads: Vec<Option<DigestRead>> = reads.into_iter().map(|r| r.ok()).collect();
         for (i, read) in reads.iter().enumerate() {
             let Some(read) = read else { continue };
             let contradicted =
@@ -311,68 +364,138 @@ pub fn vouches(
     Ok(())
 }
 
-/// Digests by chain, name (time) order left to the caller: (root, `account/region`) → (name,
-/// object); and log files by key from `AWSLogs/` on. Only digests of the days asked for.
-#[allow(clippy::type_complexity)]
+/// What the listing found of a trail: digests of the days asked for, and log files.
+#[derive(Default)]
+struct Trail {
+    /// Digests in the layout, by chain ([`chain_name`]), with their names (which end in their
+    /// time).
+    chains: BTreeMap<String, Vec<(String, Object)>>,
+    /// Digests outside the layout (downloaded copies): chained by what they say of themselves.
+    loose_digests: Vec<Object>,
+    /// Log files in the layout, by key from `AWSLogs/` on.
+    logs: HashMap<String, Object>,
+    /// Log files outside the layout, by file name.
+    loose_logs: HashMap<String, Object>,
+}
+
+impl Trail {
+    /// Where a log file a digest lists is: at its key in the layout, or a copy of the same name.
+    fn log(&self, file: &digest::LogFile) -> Option<&Object> {
+        let suffix = digest::from_awslogs(&file.s3_object)?;
+        self.logs.get(suffix).or_else(|| {
+            let name = suffix.rsplit('/').next()?;
+            self.loose_logs.get(name)
+        })
+    }
+
+    /// Every chain's digests, read, in time order.
+    async fn chains(&self) -> Vec<(String, Vec<Read>)> {
+        let mut chains = Vec::new();
+        for (chain, names) in &self.chains {
+            let mut names: Vec<&(String, Object)> = names.iter().collect();
+            // Names end in the digest's end time: name order is time order.
+            names.sort_by(|a, b| a.0.cmp(&b.0));
+            let reads = read_all(names.into_iter().map(|(_, o)| o.clone()), false).await;
+            chains.push((chain.clone(), reads));
+        }
+        // Downloaded copies: chained by the key each names for itself, in time order.
+        let mut loose: BTreeMap<String, Vec<Read>> = BTreeMap::new();
+        for read in read_all(self.loose_digests.iter().cloned(), true).await {
+            let chain = match &read {
+                Ok(r) => digest::from_awslogs(&r.digest.digest_s3_object)
+                    .and_then(|key| {
+                        let t = TrailKey::parse(key)?;
+                        let chain = chain_name(t.root, t.account, t.region);
+                        Some(format!("{}/{chain}", r.digest.digest_s3_bucket))
+                    })
+                    .unwrap_or_else(|| r.object.shown.clone()),
+                Err((object, _)) => object.shown.clone(),
+            };
+            loose.entry(chain).or_default().push(read);
+        }
+        for (chain, mut reads) in loose {
+            reads.sort_by(|a, b| match (a, b) {
+                (Ok(a), Ok(b)) => a.digest.digest_end_time.cmp(&b.digest.digest_end_time),
+                _ => std::cmp::Ordering::Equal,
+            });
+            chains.push((chain, reads));
+        }
+        chains
+    }
+}
+
+/// Reads digests, several at a time, in the order given.
+async fn read_all(objects: impl Iterator<Item = Object>, loose: bool) -> Vec<Read> {
+    futures::stream::iter(objects)
+        .map(|object| read_digest(object, loose))
+        .buffered(16)
+        .collect()
+        .await
+}
+
+/// Lists the digests delivered from `since` to `until` and the log files they can name (from a
+/// day earlier: a day's first digest covers the last hour of the day before), by the layout-aware
+/// listing `convert` uses: only those days' folders are listed. Outside the layout, digests and
+/// log files are recognised by their names. `digests_only` for `convert --verify`.
 async fn list_trail(
     sources: &[String],
     since: Option<NaiveDate>,
     until: Option<NaiveDate>,
-) -> Result<(
-    BTreeMap<(String, String), Vec<(String, Object)>>,
-    HashMap<String, Object>,
-)> {
-    let mut digests: BTreeMap<(String, String), Vec<(String, Object)>> = BTreeMap::new();
-    let mut logs: HashMap<String, Object> = HashMap::new();
-    for source in sources {
-        let loc = Location::parse(source)?;
-        let mut listing = loc.store.list(Some(&loc.prefix));
-        while let Some(meta) = listing
-            .try_next()
-            .await
-            .map_err(|e| Error::Failed(format!("cannot list {source}: {}", describe(&e))))?
-        {
-            let key = meta.location.as_ref().to_string();
-            let Some(parsed) = TrailKey::parse(&key) else {
-                continue;
-            };
-            let Some(suffix) = digest::from_awslogs(&key) else {
-                continue;
-            };
-            let object = Object {
-                shown: loc.display(&meta.location),
-                loc: loc.clone(),
-                path: meta.location.clone(),
-            };
-            match parsed.kind {
-                Kind::Digest => {
-                    let in_range = since.is_none_or(|d| parsed.day >= d)
-                        && until.is_none_or(|d| parsed.day <= d);
-                    if in_range {
-                        // One chain per account and region (and organisation).
-                        let chain = (
-                            parsed.root.to_string(),
-                            format!("{}/{}", parsed.account, parsed.region),
-                        );
-                        digests
-                            .entry(chain)
-                            .or_default()
-                            .push((parsed.name.to_string(), object));
-                    }
-                }
-                Kind::Logs => {
-                    logs.insert(suffix.to_string(), object);
-                }
-                Kind::Insight => {}
+    digests_only: bool,
+) -> Result<Trail> {
+    let options = ListOptions {
+        since: since.and_then(|d| d.pred_opt()),
+        until,
+        kinds: match digests_only {
+            true => vec![Kind::Digest],
+            false => vec![Kind::Logs, Kind::Digest],
+        },
+        full_scan: true,
+        ..ListOptions::default()
+    };
+    let sources = listing::distinct_sources(sources)?;
+    let stats = Arc::new(ListStats::default());
+    let mut found = listing::list(sources, Arc::new(options), stats).await?;
+    let mut trail = Trail::default();
+    while let Some(item) = found.recv().await {
+        let listing::Found { loc, meta } = item?;
+        let key = loc.display(&meta.location);
+        let object = Object {
+            shown: key.clone(),
+            loc,
+            path: meta.location,
+        };
+        let Some(parsed) = TrailKey::parse(&key) else {
+            let name = key.rsplit('/').next().unwrap_or_default();
+            if name.contains("_CloudTrail-Digest_") {
+                trail.loose_digests.push(object);
+            } else if name.contains("_CloudTrail_") && !digests_only {
+                trail.loose_logs.insert(name.to_string(), object);
             }
+            continue;
+        };
+        match parsed.kind {
+            Kind::Digest if since.is_none_or(|d| parsed.day >= d) => {
+                let chain = chain_name(parsed.root, parsed.account, parsed.region);
+                trail
+                    .chains
+                    .entry(chain)
+                    .or_default()
+                    .push((parsed.name.to_string(), object));
+            }
+            Kind::Logs if !digests_only => {
+                if let Some(suffix) = digest::from_awslogs(&key) {
+                    trail.logs.insert(suffix.to_string(), object);
+                }
+            }
+            _ => {}
         }
     }
-
-    Ok((digests, logs))
+    Ok(trail)
 }
 
 /// Reads a digest: its content, hash and signature (from S3 metadata, where there is one).
-async fn read_digest(object: Object) -> std::result::Result<DigestRead, (Object, String)> {
+async fn read_digest(object: Object, loose: bool) -> Read {
     let got = match object.loc.store.get(&object.path).await {
         Ok(got) => got,
         Err(e) => return Err((object, describe(&e))),
@@ -398,6 +521,7 @@ async fn read_digest(object: Object) -> std::result::Result<DigestRead, (Object,
         object,
         digest,
         signature,
+        loose,
     })
 }
 

@@ -210,7 +210,7 @@ pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
 
 async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Result<()> {
     let dest_loc = Location::parse(&options.dest)?;
-    let sources = plan::distinct_sources(&options.sources)?;
+    let sources = listing::distinct_sources(&options.sources)?;
     let lease = options.lease_name();
     // Where this lease's incremental listing resumes (read only; the lease is taken later).
     let mut listing = options.listing.clone();
@@ -228,7 +228,7 @@ async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Resu
         if let Some(meta) = crate::table::read_meta(&dest_loc).await? {
             check_partitioning(&meta, options)?;
         }
-        convert(report, None, dest_loc, found, options).await
+        convert(report, None, dest_loc, found, stats.clone(), options).await
     } else {
         let open = OpenOptions {
             run_id: report.run_id.clone(),
@@ -245,7 +245,7 @@ async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Resu
         report.warnings = opened.warnings;
         report.sources_forgotten = opened.sources_forgotten;
         let dest = Arc::new(dest);
-        let result = convert(report, Some(&dest), dest_loc, found, options).await;
+        let result = convert(report, Some(&dest), dest_loc, found, stats.clone(), options).await;
         dest.release().await;
         result
     };
@@ -273,6 +273,7 @@ async fn convert(
     dest: Option<&Arc<Dest>>,
     dest_loc: Location,
     mut found: mpsc::Receiver<Result<listing::Found, crate::store::StoreError>>,
+    listed: Arc<ListStats>,
     options: &ConvertOptions,
 ) -> Result<()> {
     let meta = TableMeta {
@@ -291,7 +292,14 @@ async fn convert(
     let outstanding = Arc::new(Outstanding::default());
     // With --verify, what the digests vouch for, read before any file is.
     let vouched = match options.verify && dest.is_some() {
-        true => Some(Arc::new(crate::verify::vouched(&options.sources).await?)),
+        true => Some(Arc::new(
+            crate::verify::vouched(
+                &options.sources,
+                options.listing.since,
+                options.listing.until,
+            )
+            .await?,
+        )),
         false => None,
     };
     let job = Arc::new(Job::new(
@@ -364,6 +372,7 @@ async fn convert(
         cpu,
         meta,
         outstanding,
+        listed,
         checkpoint: 0,
         pending: BTreeMap::new(),
         known: HashMap::new(),
@@ -412,6 +421,8 @@ struct Collector<'r> {
     cpu: Arc<Semaphore>,
     meta: TableMeta,
     outstanding: Arc<Outstanding>,
+    /// Which region folders were listed without a gap (whose watermarks may move).
+    listed: Arc<ListStats>,
     /// The writer of the checkpoint in flight.
     writer: Option<PartitionWriter>,
     checkpoint: u32,
@@ -557,9 +568,16 @@ impl Collector<'_> {
                 rows: file.rows,
                 bytes: file.bytes,
             }));
-        // Everything started before is now committed, except what is still in flight.
-        dest.advance_watermarks(&self.outstanding.complete())
-            .await?;
+        // Everything started before is now committed, except what is still in flight; a folder
+        // listed from a later day than its watermark (`--since`, a day SOURCE) has a gap, and
+        // its watermark stays where it is.
+        let complete = self
+            .outstanding
+            .complete()
+            .into_iter()
+            .filter(|(folder, _)| self.listed.unbroken(folder))
+            .collect();
+        dest.advance_watermarks(&complete).await?;
         Ok(())
     }
 

@@ -290,33 +290,6 @@ impl Outstanding {
     }
 }
 
-/// The SOURCE arguments, each once: one inside another (a file in a folder also given, the same
-/// folder twice) is read as part of the outer one.
-pub(super) fn distinct_sources(given: &[String]) -> Result<Vec<Arc<Location>>> {
-    let mut locations: Vec<Location> = Vec::new();
-    for text in given {
-        locations.push(Location::parse(text)?);
-    }
-    let base = |l: &Location| l.base_url.as_ref().map(|u| u.to_string());
-    let inside = |inner: &Location, outer: &Location| {
-        let (i, o) = (inner.prefix.as_ref(), outer.prefix.as_ref());
-        base(inner) == base(outer)
-            && (o.is_empty() || i.strip_prefix(o).is_some_and(|r| r.starts_with('/')))
-    };
-    let mut kept: Vec<Location> = Vec::new();
-    for loc in locations {
-        if kept
-            .iter()
-            .any(|k| inside(&loc, k) || (base(&loc) == base(k) && loc.prefix == k.prefix))
-        {
-            continue;
-        }
-        kept.retain(|k| !inside(k, &loc));
-        kept.push(loc);
-    }
-    Ok(kept.into_iter().map(Arc::new).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,21 +352,5 @@ mod tests {
         // Plain folders have no watermark.
         out.started(&sources::scope("/in/a.json"));
         assert_eq!(out.complete().len(), 1);
-    }
-
-    #[test]
-    fn sources_inside_others_are_read_once() {
-        let kept = distinct_sources(&[
-            "/data".into(),
-            "/data/a.json".into(),
-            "/data".into(),
-            "/database".into(),
-            "s3://b/x/".into(),
-            "s3://b/x/y/".into(),
-            "s3://c/x/".into(),
-        ])
-        .unwrap();
-        let shown: Vec<String> = kept.iter().map(|l| l.display(&l.prefix)).collect();
-        assert_eq!(shown, ["/data", "/database", "s3://b/x", "s3://c/x"]);
     }
 }

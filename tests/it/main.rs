@@ -16,4 +16,5 @@ mod malformed;
 mod query;
 mod s3;
 mod shell;
+mod sources;
 mod verify;
