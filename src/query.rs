@@ -8,13 +8,11 @@ use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 
-use futures::TryStreamExt;
-
 use crate::error::{Error, Result};
 use crate::sql::catalog::{Catalog, Query};
 use crate::sql::format::{self, Format};
 use crate::sql::pager;
-use crate::sql::{Access, Session, SessionOptions, statements};
+use crate::sql::{Access, Session, SessionOptions, exec_and_print, statements};
 
 /// What `trailpq query` runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,30 +90,37 @@ pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
         .as_deref()
         .expect("clap requires DATA unless --list");
     let session = Session::open(data, options, catalog).await?;
-    let cannot = |e| Error::io("cannot write the results", e);
     // Tables and line mode read on a terminal go through the pager when they are long.
-    let paged = !args.to_file
-        && matches!(args.format, Format::Table | Format::Markdown | Format::Line)
-        && pager::terminal_height().is_some();
+    let paged =
+        !args.to_file && matches!(args.format, Format::Table | Format::Markdown | Format::Line);
     for statement in &statements {
-        // CSV and JSON are printed as the rows come: any size of result in bounded memory.
-        if !paged && let Some(mut printer) = format::Streaming::new(args.format, &mut *out) {
-            let mut stream = session.stream(statement, access).await?;
-            let schema = stream.schema();
-            while let Some(batch) = stream.try_next().await? {
-                printer.write(&batch).map_err(cannot)?;
+        match paged {
+            true => {
+                let mut screen = pager::Screen::new(true);
+                exec_and_print(
+                    &session,
+                    statement,
+                    access,
+                    args.format,
+                    screen_fit(args),
+                    &mut screen,
+                )
+                .await?;
+                screen
+                    .finish()
+                    .map_err(|e| Error::io("cannot write the results", e))?;
             }
-            printer.finish(&schema).map_err(cannot)?;
-            continue;
-        }
-        let (schema, batches) = session.collect(statement, access).await?;
-        if paged {
-            let mut text = Vec::new();
-            format::write(args.format, &schema, &batches, screen(args), &mut text)
-                .and_then(|_| pager::show(&text, true))
-                .map_err(cannot)?;
-        } else {
-            format::write(args.format, &schema, &batches, screen(args), out).map_err(cannot)?;
+            false => {
+                exec_and_print(
+                    &session,
+                    statement,
+                    access,
+                    args.format,
+                    screen_fit(args),
+                    out,
+                )
+                .await?;
+            }
         }
     }
     Ok(())
@@ -146,7 +151,7 @@ pub fn list(catalog: &Catalog) -> RecordBatch {
 }
 
 /// Tables fit the terminal when they go to one.
-fn screen(args: &QueryOptions) -> format::Fit {
+fn screen_fit(args: &QueryOptions) -> format::Fit {
     format::Fit {
         max_rows: None,
         width: (!args.to_file).then(format::Fit::terminal_width).flatten(),
@@ -159,7 +164,7 @@ fn print(args: &QueryOptions, batch: &RecordBatch, out: &mut dyn Write) -> Resul
         format,
         &batch.schema(),
         std::slice::from_ref(batch),
-        screen(args),
+        screen_fit(args),
         out,
     )
     .map(|_| ())

@@ -12,7 +12,7 @@ use crate::schema;
 use crate::sql::format::{self, Format};
 use crate::sql::pager;
 use crate::sql::session::TABLE;
-use crate::sql::{Access, Session};
+use crate::sql::{Access, Session, exec_and_print};
 
 /// What the shell is doing between commands.
 pub struct Shell {
@@ -48,11 +48,42 @@ impl Shell {
         self.run_sql(statement, Access::Full)
     }
 
-    /// Runs one statement; canned queries run read-only.
+    /// Runs one statement; canned queries run read-only. Its rows are printed as they come
+    /// (the table keeps only the rows it shows); Ctrl-C stops it.
     fn run_sql(&mut self, statement: &str, access: Access) -> Result<()> {
-        let session = self.session()?;
+        let session = self.session.as_ref().ok_or_else(|| {
+            Error::Usage("no data is loaded; start the shell with the folder a convert wrote: trailpq shell DATA".into())
+        })?;
         let started = Instant::now();
-        let run = session.collect(statement, access);
+        let (format, fit) = (self.format, self.fit());
+        let pager = self.pager;
+        let output = &mut self.output;
+        let run = async {
+            match output {
+                Some((_, file)) => {
+                    exec_and_print(session, statement, access, format, fit, file).await
+                }
+                None => {
+                    let mut screen = pager::Screen::new(pager);
+                    let rows =
+                        exec_and_print(session, statement, access, format, fit, &mut screen).await;
+                    let rows = match rows {
+                        // The reader quit the pager: the rest is not wanted.
+                        Err(Error::Io { source, .. })
+                            if screen.paging()
+                                && source.kind() == std::io::ErrorKind::BrokenPipe =>
+                        {
+                            Ok(0)
+                        }
+                        other => other,
+                    };
+                    screen
+                        .finish()
+                        .map_err(|e| Error::io("cannot print the results", e))?;
+                    rows
+                }
+            }
+        };
         let outcome = self.runtime.block_on(async {
             tokio::select! {
                 result = run => Some(result),
@@ -63,8 +94,7 @@ impl Shell {
             eprintln!("Query cancelled.");
             return Ok(());
         };
-        let (schema, batches) = result?;
-        let rows = self.print(&schema, &batches)?;
+        let rows = result?;
         if self.timer {
             eprintln!(
                 "{rows} row{} in {:.3} s",
@@ -92,7 +122,7 @@ impl Shell {
                     None => crate::sql::catalog::Catalog::builtin(),
                 };
                 let list = crate::query::list(&catalog);
-                self.print(&list.schema(), &[list])?;
+                self.print(&list)?;
             }
             Command::Run { name, params } => {
                 let sql = self.session()?.catalog.get(&name)?.bind(&params)?;
@@ -149,28 +179,31 @@ impl Shell {
         self.sql(&sql)
     }
 
-    /// Prints results where they go; returns the number of rows.
-    fn print(
-        &mut self,
-        schema: &arrow::datatypes::SchemaRef,
-        batches: &[RecordBatch],
-    ) -> Result<usize> {
-        let fit = match self.output {
+    /// Prints a small result held in memory (the catalogue) where results go.
+    fn print(&mut self, batch: &RecordBatch) -> Result<usize> {
+        let (format, fit) = (self.format, self.fit());
+        let schema = batch.schema();
+        let batches = std::slice::from_ref(batch);
+        let written = match &mut self.output {
+            Some((_, file)) => format::write(format, &schema, batches, fit, file),
+            None => {
+                let mut screen = pager::Screen::new(self.pager);
+                format::write(format, &schema, batches, fit, &mut screen)
+                    .and_then(|rows| screen.finish().map(|()| rows))
+            }
+        };
+        written.map_err(|e| Error::io("cannot print the results", e))
+    }
+
+    /// How tables are fitted: to the screen's rows and width, or whole into a file.
+    fn fit(&self) -> format::Fit {
+        match self.output {
             Some(_) => format::Fit::default(),
             None => format::Fit {
                 max_rows: self.max_rows,
                 width: self.width(),
             },
-        };
-        let written = match &mut self.output {
-            Some((_, file)) => format::write(self.format, schema, batches, fit, file),
-            None => {
-                let mut text = Vec::new();
-                format::write(self.format, schema, batches, fit, &mut text)
-                    .and_then(|rows| pager::show(&text, self.pager).map(|()| rows))
-            }
-        };
-        written.map_err(|e| Error::io("cannot print the results", e))
+        }
     }
 
     /// The width to fit the screen's output to (`.maxwidth`; `None`: no limit).

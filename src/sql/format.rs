@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
+use arrow::json::writer::{JsonArray, LineDelimited};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use clap::ValueEnum;
 
@@ -52,25 +52,28 @@ impl Format {
     }
 }
 
-/// Writes results batch by batch as they arrive, for the formats that need no look at later rows
-/// (CSV, JSON, NDJSON): the memory of printing does not grow with the result.
-pub struct Streaming<'w> {
-    writer: StreamingWriter<'w>,
+/// Prints results batch by batch as they arrive, in any format, in memory that does not grow
+/// with the result: CSV, JSON, NDJSON, line mode and Markdown are written as they come; a table
+/// keeps the rows it shows (`Fit::max_rows`) and counts the rest, and beyond a few thousand rows
+/// sets them aside in a temporary file until the column widths are known.
+pub struct Printer<'w> {
+    writer: Writer<'w>,
     rows: usize,
 }
 
-enum StreamingWriter<'w> {
+enum Writer<'w> {
     Csv(Box<arrow::csv::Writer<&'w mut dyn Write>>, bool),
     Json(arrow::json::Writer<&'w mut dyn Write, JsonArray>),
     Ndjson(arrow::json::Writer<&'w mut dyn Write, LineDelimited>),
     Line(LineWriter<'w>),
+    Markdown(MarkdownWriter<'w>),
+    Table(Box<TableWriter>, &'w mut dyn Write),
 }
 
-impl<'w> Streaming<'w> {
-    /// `None` for the formats that lay out all rows together (table, Markdown).
-    pub fn new(format: Format, out: &'w mut dyn Write) -> Option<Self> {
+impl<'w> Printer<'w> {
+    pub fn new(format: Format, schema: &SchemaRef, fit: Fit, out: &'w mut dyn Write) -> Self {
         let writer = match format {
-            Format::Csv => StreamingWriter::Csv(
+            Format::Csv => Writer::Csv(
                 Box::new(
                     arrow::csv::WriterBuilder::new()
                         .with_header(true)
@@ -78,42 +81,52 @@ impl<'w> Streaming<'w> {
                 ),
                 false,
             ),
-            Format::Json => StreamingWriter::Json(arrow::json::Writer::new(out)),
-            Format::Ndjson => StreamingWriter::Ndjson(arrow::json::Writer::new(out)),
-            Format::Line => StreamingWriter::Line(LineWriter { out, first: true }),
-            Format::Table | Format::Markdown => return None,
+            Format::Json => Writer::Json(arrow::json::Writer::new(out)),
+            Format::Ndjson => Writer::Ndjson(arrow::json::Writer::new(out)),
+            Format::Line => Writer::Line(LineWriter { out, first: true }),
+            Format::Markdown => Writer::Markdown(MarkdownWriter {
+                out,
+                schema: schema.clone(),
+                header: false,
+            }),
+            Format::Table => Writer::Table(Box::new(TableWriter::new(schema.clone(), fit)), out),
         };
-        Some(Streaming { writer, rows: 0 })
+        Printer { writer, rows: 0 }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
         self.rows += batch.num_rows();
         match &mut self.writer {
-            StreamingWriter::Csv(w, wrote) => {
+            Writer::Csv(w, wrote) => {
                 *wrote = true;
                 w.write(&nested_as_text(batch)?).map_err(io)
             }
-            StreamingWriter::Json(w) => w.write(batch).map_err(io),
-            StreamingWriter::Ndjson(w) => w.write(batch).map_err(io),
-            StreamingWriter::Line(w) => w.write(batch),
+            Writer::Json(w) => w.write(batch).map_err(io),
+            Writer::Ndjson(w) => w.write(batch).map_err(io),
+            Writer::Line(w) => w.write(batch),
+            Writer::Markdown(w) => w.write(batch),
+            Writer::Table(t, _) => t.push(batch),
         }
     }
 
-    /// Ends the output (a CSV header even without rows; the JSON array's end). Returns the rows.
+    /// Ends the output (a CSV header even without rows; the JSON array's end; the table).
+    /// Returns the number of rows.
     pub fn finish(self, schema: &SchemaRef) -> std::io::Result<usize> {
         match self.writer {
-            StreamingWriter::Csv(mut w, wrote) => {
+            Writer::Csv(mut w, wrote) => {
                 if !wrote {
                     w.write(&nested_as_text(&RecordBatch::new_empty(schema.clone()))?)
                         .map_err(io)?;
                 }
             }
-            StreamingWriter::Json(mut w) => {
+            Writer::Json(mut w) => {
                 w.finish().map_err(io)?;
                 w.into_inner().write_all(b"\n")?;
             }
-            StreamingWriter::Ndjson(mut w) => w.finish().map_err(io)?,
-            StreamingWriter::Line(_) => {}
+            Writer::Ndjson(mut w) => w.finish().map_err(io)?,
+            Writer::Line(_) => {}
+            Writer::Markdown(mut w) => w.header()?,
+            Writer::Table(t, out) => t.finish(out)?,
         }
         Ok(self.rows)
     }
@@ -171,8 +184,7 @@ impl Fit {
     }
 }
 
-/// Writes `batches` to `out`. In table format at most `fit.max_rows` rows are shown and the table
-/// is fitted to `fit.width`, with a line saying what was left out. Returns the number of rows.
+/// Writes `batches` to `out` with a [`Printer`]. Returns the number of rows.
 pub fn write(
     format: Format,
     schema: &SchemaRef,
@@ -180,23 +192,28 @@ pub fn write(
     fit: Fit,
     out: &mut dyn Write,
 ) -> std::io::Result<usize> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     // Arrow's writers report I/O failures as text; keep the real error to return it.
     let mut out = Remembering {
         inner: out,
         error: None,
     };
-    let written = write_rows(format, schema, batches, fit, rows, &mut out);
+    let written = {
+        let mut printer = Printer::new(format, schema, fit, &mut out);
+        batches
+            .iter()
+            .try_for_each(|b| printer.write(b))
+            .and_then(|()| printer.finish(schema))
+    };
     match (written, out.error) {
         (Err(_), Some(original)) => Err(original),
-        (written, _) => written.map(|()| rows),
+        (written, _) => written,
     }
 }
 
 /// A writer that keeps the first I/O error of the writer it wraps.
-struct Remembering<'w> {
-    inner: &'w mut dyn Write,
-    error: Option<std::io::Error>,
+pub struct Remembering<'w> {
+    pub inner: &'w mut dyn Write,
+    pub error: Option<std::io::Error>,
 }
 
 impl Write for Remembering<'_> {
@@ -213,43 +230,6 @@ impl Write for Remembering<'_> {
                 .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
         })
     }
-}
-
-fn write_rows(
-    format: Format,
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    fit: Fit,
-    rows: usize,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    match format {
-        Format::Table => table(schema, batches, fit, rows, out)?,
-        Format::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(&mut *out);
-            if batches.is_empty() {
-                writer
-                    .write(&nested_as_text(&RecordBatch::new_empty(schema.clone()))?)
-                    .map_err(io)?;
-            }
-            for batch in batches {
-                writer.write(&nested_as_text(batch)?).map_err(io)?;
-            }
-        }
-        Format::Json => {
-            json::<JsonArray>(batches, out)?;
-            out.write_all(b"\n")?;
-        }
-        Format::Ndjson => json::<LineDelimited>(batches, out)?,
-        Format::Markdown => markdown(schema, batches, out)?,
-        Format::Line => {
-            let mut writer = LineWriter { out, first: true };
-            batches.iter().try_for_each(|b| writer.write(b))?;
-        }
-    }
-    Ok(())
 }
 
 /// CSV has no lists or structs: such columns (`resources`) are written as their text form.
@@ -282,16 +262,6 @@ fn nested_as_text(batch: &RecordBatch) -> std::io::Result<RecordBatch> {
 }
 
 /// Arrow's errors as I/O errors, keeping the kind of those that were I/O errors (a closed pipe).
-/// Writes `batches` as a JSON array or as lines of JSON.
-fn json<F: JsonFormat>(batches: &[RecordBatch], out: &mut dyn Write) -> std::io::Result<()> {
-    let mut writer = arrow::json::Writer::<_, F>::new(out);
-    batches
-        .iter()
-        .try_for_each(|b| writer.write(b))
-        .and_then(|()| writer.finish())
-        .map_err(io)
-}
-
 fn io(e: ArrowError) -> std::io::Error {
     match e {
         ArrowError::IoError(_, source) => source,
@@ -303,145 +273,248 @@ fn io(e: ArrowError) -> std::io::Error {
 /// screen, a quarter of its width, so that several columns fit.
 const MAX_VALUE_CHARS: usize = 40;
 
+/// Rows of a table kept in memory; beyond, they are set aside in a temporary file.
+const TABLE_IN_MEMORY: usize = 4096;
+
 /// A bordered text table. Fitted to a width, long values are cut with `…` and the columns that do
 /// not fit are left out from the middle (a `…` column marks where), with a footer saying what was
-/// not shown. NULL shows as `NULL`, apart from the empty string.
-fn table(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
+/// not shown. NULL shows as `NULL`, apart from the empty string. Only the rows shown are kept:
+/// the first [`TABLE_IN_MEMORY`] in memory, any more (no `max_rows`) in a temporary Arrow file,
+/// read back once the widths are known; the others are only counted.
+struct TableWriter {
+    schema: SchemaRef,
     fit: Fit,
+    /// Widest text of each column among the rows shown (and its name).
+    widths: Vec<usize>,
+    kept: Vec<RecordBatch>,
+    /// Rows shown so far, and rows in all.
+    shown: usize,
     rows: usize,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let shown_rows = fit.max_rows.map_or(rows, |max| rows.min(max));
-    let options = FormatOptions::default().with_null("NULL");
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut cells: Vec<Vec<String>> = vec![Vec::with_capacity(shown_rows); names.len()];
-    let mut left = shown_rows;
-    for batch in batches {
-        if left == 0 {
-            break;
-        }
-        let take = batch.num_rows().min(left);
-        left -= take;
-        for (column, array) in batch.columns().iter().enumerate() {
-            let formatter = ArrayFormatter::try_new(array.as_ref(), &options).map_err(io)?;
-            for row in 0..take {
-                let mut text = one_line(&formatter.value(row).to_string());
-                if let Some(width) = fit.width {
-                    text = cut(&text, (width / 4).clamp(8, MAX_VALUE_CHARS));
-                }
-                cells[column].push(text);
-            }
-        }
-    }
-    let widths: Vec<usize> = names
-        .iter()
-        .zip(&cells)
-        .map(|(name, column)| {
-            column
-                .iter()
-                .map(|c| c.chars().count())
-                .chain([name.chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    // Which columns fit: from both ends towards the middle, keeping the first and last.
-    let mut shown: Vec<usize> = (0..names.len()).collect();
-    let total = |cols: &[usize], marker: bool| -> usize {
-        1 + cols.iter().map(|&c| widths[c] + 3).sum::<usize>() + if marker { 4 } else { 0 }
-    };
-    let mut gap = None;
-    if let Some(width) = fit.width
-        && total(&shown, false) > width
-    {
-        let (mut front, mut back) = (Vec::new(), Vec::new());
-        let (mut i, mut j) = (0, names.len());
-        let mut from_front = true;
-        while i < j {
-            let next = if from_front { i } else { j - 1 };
-            let mut trial: Vec<usize> = front.clone();
-            trial.push(next);
-            trial.extend(back.iter().rev());
-            if total(&trial, true) > width && !(front.is_empty() && back.is_empty()) {
-                break;
-            }
-            match from_front {
-                true => {
-                    front.push(i);
-                    i += 1;
-                }
-                false => {
-                    back.push(j - 1);
-                    j -= 1;
-                }
-            }
-            from_front = !from_front;
-        }
-        gap = Some(front.len());
-        shown = front;
-        shown.extend(back.iter().rev());
-    }
-    let hidden = names.len() - shown.len();
-    let gap = gap.filter(|_| hidden > 0);
+    spill: Option<arrow::ipc::writer::StreamWriter<std::io::BufWriter<std::fs::File>>>,
+}
 
-    let rule = |out: &mut dyn Write| -> std::io::Result<()> {
+impl TableWriter {
+    fn new(schema: SchemaRef, fit: Fit) -> Self {
+        let widths = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().chars().count())
+            .collect();
+        TableWriter {
+            schema,
+            fit,
+            widths,
+            kept: Vec::new(),
+            shown: 0,
+            rows: 0,
+            spill: None,
+        }
+    }
+
+    fn push(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.rows += batch.num_rows();
+        let room = self.fit.max_rows.map_or(usize::MAX, |max| max - self.shown);
+        let take = batch.num_rows().min(room);
+        if take == 0 {
+            return Ok(());
+        }
+        let batch = batch.slice(0, take);
+        self.shown += take;
+        for (column, array) in batch.columns().iter().enumerate() {
+            let texts = Texts::new(array, self.fit)?;
+            for row in 0..take {
+                let width = texts.get(row).chars().count();
+                self.widths[column] = self.widths[column].max(width);
+            }
+        }
+        if self.spill.is_none() && self.shown > TABLE_IN_MEMORY {
+            let file = tempfile::tempfile()?;
+            let mut spill = arrow::ipc::writer::StreamWriter::try_new(
+                std::io::BufWriter::new(file),
+                &batch.schema(),
+            )
+            .map_err(io)?;
+            for kept in self.kept.drain(..) {
+                spill.write(&kept).map_err(io)?;
+            }
+            self.spill = Some(spill);
+        }
+        match &mut self.spill {
+            Some(spill) => spill.write(&batch).map_err(io),
+            None => {
+                self.kept.push(batch);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
+        let TableWriter {
+            schema,
+            fit,
+            widths,
+            kept,
+            shown,
+            rows,
+            spill,
+        } = self;
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let layout = Layout::new(widths, fit.width);
+        layout.rule(out)?;
+        layout.row(out, &|c| names[c].clone())?;
+        layout.rule(out)?;
+        let mut print = |batch: &RecordBatch| -> std::io::Result<()> {
+            let texts = batch
+                .columns()
+                .iter()
+                .map(|array| Texts::new(array, fit))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            (0..batch.num_rows()).try_for_each(|r| layout.row(out, &|c| texts[c].get(r)))
+        };
+        match spill {
+            Some(spill) => {
+                let mut file = spill
+                    .into_inner()
+                    .map_err(io)?
+                    .into_inner()
+                    .map_err(|e| e.into_error())?;
+                std::io::Seek::rewind(&mut file)?;
+                let reader =
+                    arrow::ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)
+                        .map_err(io)?;
+                for batch in reader {
+                    print(&batch.map_err(io)?)?;
+                }
+            }
+            None => kept.iter().try_for_each(&mut print)?,
+        }
+        if shown > 0 {
+            layout.rule(out)?;
+        }
+        if shown < rows {
+            writeln!(
+                out,
+                "… {} more rows not shown (.maxrows {rows} shows them all)",
+                rows - shown
+            )?;
+        }
+        let hidden = names.len() - layout.shown.len();
+        if hidden > 0 {
+            writeln!(
+                out,
+                "{rows} row{}, {} columns, {hidden} not shown; every value: --format line or .mode line (.maxwidth 0 shows every column)",
+                if rows == 1 { "" } else { "s" },
+                names.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The text of each value of a column as a table shows it: on one line, cut to fit a screen.
+struct Texts<'a> {
+    formatter: ArrayFormatter<'a>,
+    fit: Fit,
+}
+
+impl<'a> Texts<'a> {
+    fn new(array: &'a ArrayRef, fit: Fit) -> std::io::Result<Self> {
+        let options = FormatOptions::default().with_null("NULL");
+        let formatter = ArrayFormatter::try_new(array.as_ref(), &options).map_err(io)?;
+        Ok(Texts { formatter, fit })
+    }
+
+    fn get(&self, row: usize) -> String {
+        let text = one_line(&self.formatter.value(row).to_string());
+        match self.fit.width {
+            Some(width) => cut(&text, (width / 4).clamp(8, MAX_VALUE_CHARS)),
+            None => text,
+        }
+    }
+}
+
+/// Which columns of a table fit a width, and how wide each is.
+struct Layout {
+    widths: Vec<usize>,
+    /// Columns shown, in order.
+    shown: Vec<usize>,
+    /// Where the `…` column of those left out goes (an index into `shown`).
+    gap: Option<usize>,
+}
+
+impl Layout {
+    /// From both ends towards the middle, keeping the first and last column.
+    fn new(widths: Vec<usize>, width: Option<usize>) -> Self {
+        let count = widths.len();
+        let mut shown: Vec<usize> = (0..count).collect();
+        let total = |cols: &[usize], marker: bool| -> usize {
+            1 + cols.iter().map(|&c| widths[c] + 3).sum::<usize>() + if marker { 4 } else { 0 }
+        };
+        let mut gap = None;
+        if let Some(width) = width
+            && total(&shown, false) > width
+        {
+            let (mut front, mut back) = (Vec::new(), Vec::new());
+            let (mut i, mut j) = (0, count);
+            let mut from_front = true;
+            while i < j {
+                let next = if from_front { i } else { j - 1 };
+                let mut trial: Vec<usize> = front.clone();
+                trial.push(next);
+                trial.extend(back.iter().rev());
+                if total(&trial, true) > width && !(front.is_empty() && back.is_empty()) {
+                    break;
+                }
+                match from_front {
+                    true => {
+                        front.push(i);
+                        i += 1;
+                    }
+                    false => {
+                        back.push(j - 1);
+                        j -= 1;
+                    }
+                }
+                from_front = !from_front;
+            }
+            gap = Some(front.len());
+            shown = front;
+            shown.extend(back.iter().rev());
+        }
+        let gap = gap.filter(|_| shown.len() < count);
+        Layout { widths, shown, gap }
+    }
+
+    fn rule(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let mut line = String::from("+");
-        for (k, &c) in shown.iter().enumerate() {
-            if gap == Some(k) {
+        for (k, &c) in self.shown.iter().enumerate() {
+            if self.gap == Some(k) {
                 line.push_str("---+");
             }
-            line.push_str(&"-".repeat(widths[c] + 2));
+            line.push_str(&"-".repeat(self.widths[c] + 2));
             line.push('+');
         }
-        if gap == Some(shown.len()) {
+        if self.gap == Some(self.shown.len()) {
             line.push_str("---+");
         }
         writeln!(out, "{line}")
-    };
-    let row = |out: &mut dyn Write, value: &dyn Fn(usize) -> String| -> std::io::Result<()> {
+    }
+
+    fn row(&self, out: &mut dyn Write, value: &dyn Fn(usize) -> String) -> std::io::Result<()> {
         let mut line = String::from("|");
-        for (k, &c) in shown.iter().enumerate() {
-            if gap == Some(k) {
+        for (k, &c) in self.shown.iter().enumerate() {
+            if self.gap == Some(k) {
                 line.push_str(" … |");
             }
             let text = value(c);
-            let pad = widths[c] - text.chars().count();
+            let pad = self.widths[c].saturating_sub(text.chars().count());
             line.push_str(&format!(" {text}{} |", " ".repeat(pad)));
         }
-        if gap == Some(shown.len()) {
+        if self.gap == Some(self.shown.len()) {
             line.push_str(" … |");
         }
         writeln!(out, "{line}")
-    };
-    rule(out)?;
-    row(out, &|c| names[c].clone())?;
-    rule(out)?;
-    // Cells are stored by column; a row takes its value from each.
-    #[allow(clippy::needless_range_loop)]
-    for r in 0..shown_rows {
-        row(out, &|c: usize| cells[c][r].clone())?;
     }
-    if shown_rows > 0 {
-        rule(out)?;
-    }
-    if shown_rows < rows {
-        writeln!(
-            out,
-            "… {} more rows not shown (.maxrows {rows} shows them all)",
-            rows - shown_rows
-        )?;
-    }
-    if hidden > 0 {
-        writeln!(
-            out,
-            "{rows} row{}, {} columns, {hidden} not shown; every value: --format line or .mode line (.maxwidth 0 shows every column)",
-            if rows == 1 { "" } else { "s" },
-            names.len()
-        )?;
-    }
-    Ok(())
 }
 
 /// A value on one line: line breaks and tabs written as `\n` and `\t`.
@@ -469,21 +542,36 @@ fn cut(text: &str, max: usize) -> String {
     short
 }
 
-fn markdown(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let cell = |s: String| s.replace('|', "\\|").replace('\n', " ");
-    let names: Vec<String> = schema
-        .fields()
-        .iter()
-        .map(|f| cell(f.name().clone()))
-        .collect();
-    writeln!(out, "| {} |", names.join(" | "))?;
-    writeln!(out, "|{}", "---|".repeat(names.len()))?;
-    let options = FormatOptions::default().with_null("");
-    for batch in batches {
+/// A Markdown table, row by row: no widths to know in advance.
+struct MarkdownWriter<'w> {
+    out: &'w mut dyn Write,
+    schema: SchemaRef,
+    header: bool,
+}
+
+impl MarkdownWriter<'_> {
+    fn cell(text: &str) -> String {
+        text.replace('|', "\\|").replace('\n', " ")
+    }
+
+    /// The header, once (also for a result without rows).
+    fn header(&mut self) -> std::io::Result<()> {
+        if std::mem::replace(&mut self.header, true) {
+            return Ok(());
+        }
+        let names: Vec<String> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| Self::cell(f.name()))
+            .collect();
+        writeln!(self.out, "| {} |", names.join(" | "))?;
+        writeln!(self.out, "|{}", "---|".repeat(names.len()))
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.header()?;
+        let options = FormatOptions::default().with_null("");
         let formatters = batch
             .columns()
             .iter()
@@ -493,12 +581,12 @@ fn markdown(
         for row in 0..batch.num_rows() {
             let cells: Vec<String> = formatters
                 .iter()
-                .map(|f| cell(f.value(row).to_string()))
+                .map(|f| Self::cell(&f.value(row).to_string()))
                 .collect();
-            writeln!(out, "| {} |", cells.join(" | "))?;
+            writeln!(self.out, "| {} |", cells.join(" | "))?;
         }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! printing results.
 
 pub mod catalog;
+pub mod exec;
 pub mod format;
 pub mod pager;
 pub mod session;
 
+pub use exec::exec_and_print;
 pub use session::{Access, Dataset, Session, SessionOptions};
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;

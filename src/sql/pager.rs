@@ -5,7 +5,7 @@
 //! when stdout is not a terminal, so pipes and files get the text as it is.
 
 use std::io::{IsTerminal, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// The terminal's width in columns (`COLUMNS` overrides it), or `None` when stdout is not a
 /// terminal: pipes and files get text as it is.
@@ -42,33 +42,119 @@ fn command() -> Option<String> {
 /// Shows `text` on stdout: through the pager when `enabled`, stdout is a terminal and the text
 /// has more lines than fit on the screen.
 pub fn show(text: &[u8], enabled: bool) -> std::io::Result<()> {
-    let lines = text.iter().filter(|&&b| b == b'\n').count();
-    let long = enabled && terminal_height().is_some_and(|height| lines + 1 >= height);
-    if let Some(pager) = command().filter(|_| long) {
-        match page(&pager, text) {
-            Ok(()) => return Ok(()),
+    let mut screen = Screen::new(enabled);
+    match screen.write_all(text) {
+        // The reader quit the pager before the end: that is what pagers are for.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && screen.paging() => {}
+        other => other?,
+    }
+    screen.finish()
+}
+
+/// Stdout for a person reading it: text is held until it outgrows the screen, and then goes
+/// through the pager as it comes; text that fits goes straight out at the end. With paging off,
+/// or stdout not a terminal, everything goes straight out. Holds at most a screenful.
+pub struct Screen {
+    /// Lines that fit on the screen, when paging.
+    height: Option<usize>,
+    held: Vec<u8>,
+    lines: usize,
+    pager: Option<Child>,
+}
+
+impl Screen {
+    pub fn new(enabled: bool) -> Self {
+        let height = match enabled && command().is_some() {
+            true => terminal_height(),
+            false => None,
+        };
+        Screen {
+            height,
+            held: Vec::new(),
+            lines: 0,
+            pager: None,
+        }
+    }
+
+    /// Whether the text goes through a pager (whose reader may quit before the end).
+    pub fn paging(&self) -> bool {
+        self.pager.is_some()
+    }
+
+    /// Writes out what is held, or waits for the reader to quit the pager.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if let Some(mut child) = self.pager.take() {
+            drop(child.stdin.take());
+            child.wait()?;
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        out.write_all(&std::mem::take(&mut self.held))?;
+        out.flush()
+    }
+
+    fn start_pager(&mut self) -> std::io::Result<()> {
+        let pager = command().expect("paging has a pager");
+        let held = std::mem::take(&mut self.held);
+        self.height = None;
+        match spawn(&pager) {
+            Ok(mut child) => {
+                let written = child
+                    .stdin
+                    .as_mut()
+                    .expect("stdin is piped")
+                    .write_all(&held);
+                self.pager = Some(child);
+                written
+            }
             Err(e) => {
-                eprintln!("trailpq: cannot start the pager '{pager}' ({e}); printing instead")
+                eprintln!("trailpq: cannot start the pager '{pager}' ({e}); printing instead");
+                std::io::stdout().lock().write_all(&held)
             }
         }
     }
-    let mut out = std::io::stdout().lock();
-    out.write_all(text)?;
-    out.flush()
 }
 
-fn page(pager: &str, text: &[u8]) -> std::io::Result<()> {
+impl Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(child) = &mut self.pager {
+            return child.stdin.as_mut().expect("stdin is piped").write(buf);
+        }
+        let Some(height) = self.height else {
+            return std::io::stdout().lock().write(buf);
+        };
+        self.held.extend_from_slice(buf);
+        self.lines += buf.iter().filter(|&&b| b == b'\n').count();
+        if self.lines + 1 >= height {
+            self.start_pager()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.pager {
+            Some(child) => child.stdin.as_mut().expect("stdin is piped").flush(),
+            None if self.height.is_none() => std::io::stdout().lock().flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Screen {
+    /// A result given up (Ctrl-C, an error) still leaves the pager to its reader.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.pager.take() {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn(pager: &str) -> std::io::Result<Child> {
     let mut words = pager.split_whitespace();
     let program = words.next().unwrap_or("less");
-    let mut child = Command::new(program)
+    Command::new(program)
         .args(words)
         .stdin(Stdio::piped())
-        .spawn()?;
-    let written = child.stdin.take().expect("stdin is piped").write_all(text);
-    child.wait()?;
-    match written {
-        // The reader quit before the end: that is what pagers are for.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+        .spawn()
 }

@@ -291,6 +291,74 @@ mod pty {
         shell.exp_eof().unwrap();
     }
 
+    /// The pid of the shell started on `lake` by this test process.
+    fn shell_pid(lake: &Path) -> u32 {
+        let me = std::process::id().to_string();
+        let needle = path_str(lake);
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let parent = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|s| s.split_whitespace().nth(1));
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                parent == Some(me.as_str()) && String::from_utf8_lossy(&cmdline).contains(needle)
+            })
+            .expect("the shell's process")
+    }
+
+    /// `SELECT *` over a million rows shows its first rows and counts the rest as they stream
+    /// by: the shell holds a screenful, not the result. `query` streams the same result; both
+    /// stay under half of the result's size as CSV text.
+    #[test]
+    fn a_large_result_is_shown_without_holding_it() {
+        let lake = million_lake();
+        let (run, bytes, query_peak) = run_measured(command(&[
+            "query",
+            path_str(lake),
+            "--sql",
+            "SELECT * FROM cloudtrail",
+            "--format",
+            "csv",
+        ]));
+        run.expect(0);
+        let rows = 1_000_000u64;
+        assert!(bytes > rows * 500, "{bytes} bytes of CSV for {rows} rows");
+        let bound = bytes / 2;
+        assert!(
+            query_peak < bound,
+            "query peaked at {} MB for a result of {} MB",
+            query_peak >> 20,
+            bytes >> 20
+        );
+
+        let out = tempdir();
+        let mut cmd = command(&["shell", path_str(lake)]);
+        cmd.env("TRAILPQ_HISTORY", out.path().join("history"))
+            .env("TERM", "xterm")
+            .env("COLUMNS", "160")
+            .env("LINES", "60")
+            .env("TRAILPQ_PAGER", "");
+        let mut shell = rexpect::session::spawn_command(cmd, Some(300_000)).unwrap();
+        prompt(&mut shell);
+        let pid = shell_pid(lake);
+        shell.send_line("SELECT * FROM cloudtrail;").unwrap();
+        shell.exp_string("999960 more rows not shown").unwrap();
+        prompt(&mut shell);
+        let shell_peak = peak_rss(pid);
+        assert!(
+            shell_peak < bound,
+            "the shell peaked at {} MB for a result of {} MB",
+            shell_peak >> 20,
+            bytes >> 20
+        );
+        shell.send_line(".quit").unwrap();
+        shell.exp_eof().unwrap();
+    }
+
     #[test]
     fn ctrl_d_leaves() {
         let out = tempdir();

@@ -180,6 +180,73 @@ pub fn queries_lake() -> &'static Path {
     })
 }
 
+/// A table of a million rows, for the tests of memory: 25,000 generated events converted once,
+/// and each of its Parquet files copied 39 times beside itself (rows to read are all these tests
+/// need; the copies repeat event ids). Built once per test process.
+pub fn million_lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| {
+        let base =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("million-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let input = generate(&base.join("input"), 25_000, 2, "2024-05-01", 17);
+        let dest = base.join("lake");
+        convert(&[&input], &dest, &["-q"]).0.expect(0);
+        for file in files_under(&dest.join("cloudtrail")) {
+            let path = dest.join("cloudtrail").join(&file);
+            for copy in 1..40 {
+                let name = file.replace(".parquet", &format!("-copy{copy}.parquet"));
+                std::fs::copy(&path, dest.join("cloudtrail").join(name)).unwrap();
+            }
+        }
+        dest
+    })
+}
+
+/// The peak resident memory of a running process, in bytes (`VmHWM`).
+pub fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    kib * 1024
+}
+
+/// Runs a command to its end, its stdout counted and thrown away; returns the run (stdout empty),
+/// the bytes it wrote and its peak resident memory in bytes.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which gives its resource usage
+pub fn run_measured(mut cmd: Command) -> (Run, u64, u64) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the trailpq binary runs");
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let bytes = std::io::copy(&mut child.stdout.take().unwrap(), &mut std::io::sink()).unwrap();
+    // wait4 reaps the child and gives its resource usage.
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let run = Run {
+        code,
+        stdout: String::new(),
+        stderr: errors.join().unwrap(),
+    };
+    (run, bytes, usage.ru_maxrss as u64 * 1024)
+}
+
 /// Exports all records of `data` as parsed JSON values.
 pub fn export(data: &Path, predicate: Option<&str>) -> Vec<serde_json::Value> {
     let mut args = vec!["export", path_str(data)];
