@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use futures::StreamExt;
-use object_store::list::PaginatedListOptions;
+use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
 use object_store::path::Path;
 use object_store::{ListResult, ObjectMeta};
 use tokio::sync::{Semaphore, mpsc};
@@ -295,19 +295,14 @@ impl Walker {
         let _permit = self.permits.acquire().await.expect("never closed");
         if key.is_empty() || loc.given.ends_with('/') {
             // A folder by its spelling: it exists if anything is under it.
-            self.stats.count(1, 0);
-            let page = pager
-                .list_paginated(
-                    folder_prefix(&loc.prefix).as_deref(),
-                    PaginatedListOptions {
-                        delimiter: Some("/".into()),
-                        max_keys: Some(1),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| Self::error(loc, e))?;
-            self.stats.count(0, page.result.objects.len() as u64);
+            let options = PaginatedListOptions {
+                delimiter: Some("/".into()),
+                max_keys: Some(1),
+                ..Default::default()
+            };
+            let page = self
+                .page(loc, pager, folder_prefix(&loc.prefix).as_deref(), options)
+                .await?;
             return match page.result.objects.is_empty() && page.result.common_prefixes.is_empty() {
                 true => Err(StoreError::NotFound(loc.given.clone())),
                 false => Ok(Resolved::Folder),
@@ -318,19 +313,12 @@ impl Walker {
         let folder = format!("{key}/");
         let mut token = None;
         loop {
-            self.stats.count(1, 0);
-            let page = pager
-                .list_paginated(
-                    Some(key),
-                    PaginatedListOptions {
-                        delimiter: Some("/".into()),
-                        page_token: token.take(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| Self::error(loc, e))?;
-            self.stats.count(0, page.result.objects.len() as u64);
+            let options = PaginatedListOptions {
+                delimiter: Some("/".into()),
+                page_token: token.take(),
+                ..Default::default()
+            };
+            let page = self.page(loc, pager, Some(key), options).await?;
             if let Some(meta) = page
                 .result
                 .objects
@@ -480,23 +468,16 @@ impl Walker {
         let folder = folder_prefix(prefix);
         let mut token = None;
         loop {
+            let options = PaginatedListOptions {
+                offset: from.clone(),
+                page_token: token.take(),
+                ..Default::default()
+            };
             let page = {
                 let _permit = self.permits.acquire().await.expect("never closed");
-                self.stats.count(1, 0);
-                pager
-                    .list_paginated(
-                        folder.as_deref(),
-                        PaginatedListOptions {
-                            offset: from.clone(),
-                            page_token: token.take(),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .map_err(|e| Self::error(loc, e))?
+                self.page(loc, pager, folder.as_deref(), options).await?
             };
             let objects = page.result.objects;
-            self.stats.count(0, objects.len() as u64);
             let past = stop.as_ref().is_some_and(|stop| {
                 objects
                     .last()
@@ -530,19 +511,12 @@ impl Walker {
         };
         let mut token = None;
         loop {
-            self.stats.count(1, 0);
-            let page = pager
-                .list_paginated(
-                    folder.as_deref(),
-                    PaginatedListOptions {
-                        delimiter: Some("/".into()),
-                        page_token: token.take(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| Self::error(loc, e))?;
-            self.stats.count(0, page.result.objects.len() as u64);
+            let options = PaginatedListOptions {
+                delimiter: Some("/".into()),
+                page_token: token.take(),
+                ..Default::default()
+            };
+            let page = self.page(loc, pager, folder.as_deref(), options).await?;
             all.objects.extend(page.result.objects);
             all.common_prefixes.extend(page.result.common_prefixes);
             match page.page_token {
@@ -550,6 +524,23 @@ impl Walker {
                 None => return Ok(all),
             }
         }
+    }
+
+    /// One listing request of an object store, counted.
+    async fn page(
+        &self,
+        loc: &Location,
+        pager: &Arc<dyn PaginatedListStore>,
+        prefix: Option<&str>,
+        options: PaginatedListOptions,
+    ) -> Result<PaginatedListResult, StoreError> {
+        self.stats.count(1, 0);
+        let page = pager
+            .list_paginated(prefix, options)
+            .await
+            .map_err(|e| Self::error(loc, e))?;
+        self.stats.count(0, page.result.objects.len() as u64);
+        Ok(page)
     }
 
     /// Hands objects on, keeping only the ones asked for.

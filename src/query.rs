@@ -94,33 +94,24 @@ pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
     let paged =
         !args.to_file && matches!(args.format, Format::Table | Format::Markdown | Format::Line);
     for statement in &statements {
-        match paged {
-            true => {
-                let mut screen = pager::Screen::new(true);
-                exec_and_print(
-                    &session,
-                    statement,
-                    access,
-                    args.format,
-                    screen_fit(args),
-                    &mut screen,
-                )
-                .await?;
-                screen
-                    .finish()
-                    .map_err(|e| Error::io("cannot write the results", e))?;
-            }
-            false => {
-                exec_and_print(
-                    &session,
-                    statement,
-                    access,
-                    args.format,
-                    screen_fit(args),
-                    out,
-                )
-                .await?;
-            }
+        let mut screen = paged.then(|| pager::Screen::new(true));
+        let target: &mut dyn Write = match &mut screen {
+            Some(screen) => screen,
+            None => &mut *out,
+        };
+        exec_and_print(
+            &session,
+            statement,
+            access,
+            args.format,
+            screen_fit(args),
+            target,
+        )
+        .await?;
+        if let Some(screen) = screen {
+            screen
+                .finish()
+                .map_err(|e| Error::io("cannot write the results", e))?;
         }
     }
     Ok(())
