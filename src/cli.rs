@@ -86,6 +86,9 @@ pub struct CompactArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
     pub lease_seconds: f64,
 
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+
     /// Write what was done as JSON to FILE
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -262,6 +265,29 @@ pub struct ExportArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+}
+
+/// Memory for queries: shared by `query`, `shell`, `export` and `compact`.
+#[derive(Debug, Args)]
+pub struct MemoryArgs {
+    /// Memory a query may use before sorts, joins and aggregations spill to disk: 512MB, 4GiB
+    /// [default: a quarter of this machine's or container's memory]
+    #[arg(long, value_name = "SIZE", env = "TRAILPQ_MEMORY_LIMIT", value_parser = parse_memory)]
+    pub memory_limit: Option<usize>,
+}
+
+fn parse_memory(s: &str) -> Result<usize, String> {
+    // A plain number is bytes.
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .or_else(|| crate::convert::parse_size(s))
+        .filter(|&n| n > 0)
+        .map(|n| n as usize)
+        .ok_or_else(|| format!("'{s}' is not an amount of memory: write 512MB, 4GiB or 8GB"))
 }
 
 /// How the converted data is seen: shared by `query` and `shell`.
@@ -278,6 +304,9 @@ pub struct ViewArgs {
     /// A folder of your own canned queries (*.sql with a header; see queries/ for the format)
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 impl From<&ViewArgs> for crate::sql::SessionOptions {
@@ -286,6 +315,7 @@ impl From<&ViewArgs> for crate::sql::SessionOptions {
             since: view.since,
             until: view.until,
             queries: view.queries.clone(),
+            memory_limit: view.memory.memory_limit,
         }
     }
 }

@@ -212,11 +212,18 @@ fn output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, String)> {
 fn run_export(args: ExportArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
     let (mut out, _) = output(args.out.as_deref())?;
-    let count = unless_reader_left(runtime.block_on(crate::export::run(
+    let limit = Some(
+        args.memory
+            .memory_limit
+            .unwrap_or_else(crate::sql::memory::default_limit),
+    );
+    let exported = runtime.block_on(crate::export::run(
         &args.data,
         args.predicate.as_deref(),
+        limit,
         &mut out,
-    )))?;
+    ));
+    let count = unless_reader_left(exported.map_err(|e| e.with_memory_limit(limit)))?;
     if let Some(path) = &args.out {
         eprintln!("trailpq: exported {count} records to {}", path.display());
     }
@@ -363,9 +370,16 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
         wait: args.wait,
         lease_ttl: std::time::Duration::from_secs_f64(args.lease_seconds.clamp(0.5, 86_400.0)),
         writer: WriterConfig::default(),
+        memory_limit: Some(
+            args.memory
+                .memory_limit
+                .unwrap_or_else(crate::sql::memory::default_limit),
+        ),
     };
     let runtime = runtime(convert::default_threads())?;
-    let report = runtime.block_on(crate::compact::run(&options))?;
+    let report = runtime
+        .block_on(crate::compact::run(&options))
+        .map_err(|e| e.with_memory_limit(options.memory_limit))?;
     for warning in &report.warnings {
         eprintln!("trailpq: warning: {warning}");
     }

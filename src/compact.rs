@@ -38,6 +38,8 @@ pub struct CompactOptions {
     /// How long the lease lasts without renewal.
     pub lease_ttl: Duration,
     pub writer: WriterConfig,
+    /// Memory for merging a partition's files (`None`: the default of queries).
+    pub memory_limit: Option<usize>,
 }
 
 /// What compaction did.
@@ -120,7 +122,15 @@ async fn compact(
         report.partitions += 1;
         report.files_before += old.len() as u64;
         let staging = dest.staging(number as u32);
-        let mut stream = crate::sql::session::merged_folder(loc, &folder, old.len()).await?;
+        let mut stream = crate::sql::session::merged_folder(
+            loc,
+            &folder,
+            old.len(),
+            options
+                .memory_limit
+                .unwrap_or_else(crate::sql::memory::default_limit),
+        )
+        .await?;
         let mut distinct = Distinct::new()?;
         let mut buffer: Vec<RecordBatch> = Vec::new();
         let (mut buffered_rows, mut buffered_bytes) = (0usize, 0usize);

@@ -17,6 +17,15 @@ pub enum Error {
     Write(#[from] WriteError),
     #[error("{0}")]
     Query(String),
+    /// A query that does not fit in its memory limit, even spilling to disk.
+    #[error(
+        "the query needs more memory than its limit{} allows, even spilling to disk: give it more \
+         with --memory-limit (in the shell, .memory), such as --memory-limit {}, or narrow it \
+         (--since/--until, a WHERE clause, fewer columns)",
+        limit.map(|n| format!(" ({})", indicatif::HumanBytes(n as u64))).unwrap_or_default(),
+        limit.map_or("8GiB".into(), |n| indicatif::HumanBytes(n as u64 * 4).to_string().replace(' ', ""))
+    )]
+    Memory { limit: Option<usize> },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -51,25 +60,28 @@ impl From<CommitError> for Error {
 }
 
 impl From<datafusion::error::DataFusionError> for Error {
+    /// Running out of memory says what to change (the limit, or the query), not which of
+    /// DataFusion's operators held the memory.
     fn from(e: datafusion::error::DataFusionError) -> Self {
-        // DataFusion wraps errors in context layers; the innermost message is the useful one,
-        // and its first line says what is wrong (the rest lists every column), except when memory
-        // ran out: then the following lines name the operators that held it, and are kept (on
-        // the same line) so the message says what to change.
         let root = e.find_root();
+        if let datafusion::error::DataFusionError::ResourcesExhausted(_) = root {
+            return Error::Memory { limit: None };
+        }
+        // DataFusion wraps errors in context layers; the innermost message is the useful one,
+        // and its first line says what is wrong (the rest lists every column).
         let message = root.to_string();
-        let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
-        let first = lines.next().unwrap_or_default().to_string();
-        Error::Query(match root {
-            datafusion::error::DataFusionError::ResourcesExhausted(_) => {
-                let rest: Vec<&str> = lines.collect();
-                match rest.is_empty() {
-                    true => first,
-                    false => format!("{first} {}", rest.join("; ")),
-                }
-            }
-            _ => first,
-        })
+        let first = message.lines().map(str::trim).find(|l| !l.is_empty());
+        Error::Query(first.unwrap_or_default().to_string())
+    }
+}
+
+impl Error {
+    /// The limit of a memory error, where the caller knows it.
+    pub fn with_memory_limit(self, known: Option<usize>) -> Self {
+        match self {
+            Error::Memory { limit: None } => Error::Memory { limit: known },
+            other => other,
+        }
     }
 }
 
@@ -81,14 +93,18 @@ mod tests {
     use datafusion::error::DataFusionError;
 
     #[test]
-    fn out_of_memory_names_the_consumers_and_other_errors_keep_their_first_line() {
-        let e = DataFusionError::ResourcesExhausted(
-            "Additional allocation failed for ExternalSorterMerge[0] with top memory consumers (across reservations) as:\n  ExternalSorter[0]#3(can spill: true) consumed 900.0 MB\n  ExternalSorterMerge[0]#4(can spill: false) consumed 10.0 MB".into(),
+    fn out_of_memory_names_the_flag_and_other_errors_keep_their_first_line() {
+        let e = DataFusionError::Context(
+            "Not enough memory to continue external sort".into(),
+            Box::new(DataFusionError::ResourcesExhausted(
+                "Failed to allocate additional 1788.4 KB for ExternalSorterMerge[0]\n  more".into(),
+            )),
         );
-        let message = Error::from(e).to_string();
+        let message = Error::from(e).with_memory_limit(Some(1 << 30)).to_string();
         assert!(!message.contains('\n'), "{message}");
+        assert!(!message.contains("ExternalSorter"), "{message}");
         assert!(
-            message.contains("as: ExternalSorter[0]#3(can spill: true) consumed 900.0 MB; ExternalSorterMerge[0]#4"),
+            message.contains("limit (1.00 GiB)") && message.contains("--memory-limit 4.00GiB"),
             "{message}"
         );
         let plan = DataFusionError::Plan("No field named nope.\nValid fields are a, b".into());

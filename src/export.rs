@@ -28,7 +28,12 @@ use crate::time;
 /// batch per file, whatever the size. When the table is partitioned by day, the days are merged
 /// one after another, in order (the day of an event is the day of its time); events without a
 /// time come last.
-pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Result<u64> {
+pub async fn run(
+    data: &str,
+    predicate: Option<&str>,
+    memory_limit: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let dataset = Dataset::open(data).await?;
     let files = dataset.files().await?;
     let by_day = dataset.partition_by.iter().any(|p| p == "event_date");
@@ -56,7 +61,11 @@ pub async fn run(data: &str, predicate: Option<&str>, out: &mut dyn Write) -> Re
     let config = SessionConfig::new()
         .with_target_partitions(most.max(1))
         .with_batch_size(1024);
-    let ctx = dataset.context_with(&Default::default(), config).await?;
+    let options = crate::sql::SessionOptions {
+        memory_limit,
+        ..Default::default()
+    };
+    let ctx = dataset.context_with(&options, config).await?;
     let mut count = 0u64;
     let mut line = String::new();
     for (day, _) in order {

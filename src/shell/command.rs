@@ -22,6 +22,8 @@ pub enum Command {
     MaxWidth(Option<usize>),
     Pager(bool),
     Output(Option<PathBuf>),
+    /// Show (`None`) or set the memory queries may use before spilling.
+    Memory(Option<usize>),
     Quit,
 }
 
@@ -61,6 +63,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         ".output",
         "[FILE]",
         "send results to FILE; without FILE, back to the screen",
+    ),
+    (
+        ".memory",
+        "[SIZE]",
+        "memory a query may use before it spills to disk (512MB, 4GiB); none: show it",
     ),
     (".quit", "", "leave the shell (also .exit and Ctrl-D)"),
 ];
@@ -109,6 +116,14 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 params,
             })
         }
+        ".memory" => match args[..] {
+            [] => Ok(Command::Memory(None)),
+            [size] => crate::convert::parse_size(size)
+                .filter(|&n| n > 0)
+                .map(|n| Command::Memory(Some(n as usize)))
+                .ok_or_else(|| format!("'{size}' is not an amount of memory: write 512MB or 4GiB")),
+            _ => Err(".memory takes one size, such as 4GiB".into()),
+        },
         ".mode" => match args[..] {
             [mode] => Format::parse(mode).map(Command::Mode).ok_or_else(|| {
                 format!(

@@ -133,6 +133,18 @@ impl Shell {
             Command::MaxRows(max) => self.max_rows = max,
             Command::MaxWidth(width) => self.max_width = width,
             Command::Pager(on) => self.pager = on,
+            Command::Memory(None) => {
+                let limit = crate::sql::memory::limit_of(&self.session()?.ctx);
+                let text = limit.map_or("any amount of memory".into(), |n| {
+                    indicatif::HumanBytes(n as u64).to_string()
+                });
+                self.say(&format!(
+                    "queries may use {text} before they spill to disk\n"
+                ))?;
+            }
+            Command::Memory(Some(limit)) => {
+                crate::sql::memory::set_limit(&self.session()?.ctx, limit)?;
+            }
             Command::Output(None) => self.output = None,
             Command::Output(Some(path)) => {
                 let file = std::fs::File::create(&path)

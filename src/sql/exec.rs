@@ -21,6 +21,19 @@ pub async fn exec_and_print(
     fit: Fit,
     out: &mut dyn Write,
 ) -> Result<usize> {
+    print(session, sql, access, format, fit, out)
+        .await
+        .map_err(|e| e.with_memory_limit(super::memory::limit_of(&session.ctx)))
+}
+
+async fn print(
+    session: &Session,
+    sql: &str,
+    access: Access,
+    format: Format,
+    fit: Fit,
+    out: &mut dyn Write,
+) -> Result<usize> {
     let mut stream = session.stream(sql, access).await?;
     let schema = stream.schema();
     let mut out = std::io::BufWriter::new(out);

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod exec;
 pub mod format;
+pub mod memory;
 pub mod pager;
 pub mod session;
 

@@ -1,7 +1,6 @@
 //! The SQL session over converted data: the `cloudtrail` table, typed partition columns, JSON
 //! functions, and the canned-query catalogue.
 
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,12 +15,11 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
-use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext, col};
 use futures::TryStreamExt;
 
 use super::catalog::Catalog;
+use super::memory;
 use crate::error::{Error, Result};
 use crate::schema;
 use crate::store::Location;
@@ -33,17 +31,6 @@ pub const TABLE: &str = "cloudtrail";
 /// Where the files themselves are registered (partition values as written in the paths), out of
 /// the way of `.tables`.
 pub const FILES_TABLE: &str = "trailpq.cloudtrail_files";
-
-/// Memory for query execution; beyond it, sorts and aggregations spill to disk.
-const MEMORY_LIMIT: usize = 1 << 30;
-
-/// [`MEMORY_LIMIT`], or `TRAILPQ_MEMORY_LIMIT` bytes (tests make large sorts with little data).
-fn memory_limit() -> usize {
-    std::env::var("TRAILPQ_MEMORY_LIMIT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MEMORY_LIMIT)
-}
 
 /// The table with each event once (duplicate deliveries left out), as a view.
 pub const UNIQUE_TABLE: &str = "cloudtrail_unique";
@@ -65,6 +52,9 @@ pub struct SessionOptions {
     pub until: Option<NaiveDate>,
     /// A folder of the user's own canned queries.
     pub queries: Option<PathBuf>,
+    /// Memory for query execution, in bytes (beyond it, sorts and aggregations spill to disk);
+    /// `None`: [`memory::default_limit`].
+    pub memory_limit: Option<usize>,
 }
 
 impl Dataset {
@@ -117,7 +107,7 @@ impl Dataset {
         options: &SessionOptions,
         config: SessionConfig,
     ) -> Result<SessionContext> {
-        let limit = memory_limit();
+        let limit = options.memory_limit.unwrap_or_else(memory::default_limit);
         // Tests shrink batches with the memory limit, to keep the limit's proportions.
         let config = match std::env::var("TRAILPQ_BATCH_ROWS")
             .ok()
@@ -128,25 +118,10 @@ impl Dataset {
         };
         let config = config
             .with_information_schema(true)
-            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-            // Room for each spilling sort to merge what it spilled: CloudTrail rows are wide
-            // (long JSON strings), and DataFusion's 10 MiB default fails merges of such rows.
-            .set_usize(
-                "datafusion.execution.sort_spill_reservation_bytes",
-                limit / 16,
-            )
-            .set_str("datafusion.execution.spill_compression", "lz4_frame");
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true);
         // Sorts and aggregates spill to disk past the limit, so memory stays bounded on any data.
-        // The fair pool shares the limit among the spilling operators instead of letting the
-        // first one take it all; the tracking pool names the largest consumers when it is
-        // exceeded.
-        let pool = TrackConsumersPool::new(
-            FairSpillPool::new(limit),
-            NonZeroUsize::new(5).expect("non-zero"),
-        );
-        let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(pool))
-            .build_arc()?;
+        let config = memory::configure(config, limit);
+        let runtime = memory::runtime(limit)?;
         let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         if let Some(base) = &self.location.base_url {
             ctx.runtime_env()
@@ -250,13 +225,13 @@ pub async fn merged_folder(
     location: &Location,
     folder: &str,
     files: usize,
+    memory_limit: usize,
 ) -> Result<SendableRecordBatchStream> {
     let config = SessionConfig::new()
         .with_target_partitions(files.max(1))
         .with_batch_size(4096);
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
-        .build_arc()?;
+    let config = memory::configure(config, memory_limit);
+    let runtime = memory::runtime(memory_limit)?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     if let Some(base) = &location.base_url {
         ctx.runtime_env()
@@ -333,12 +308,10 @@ impl Session {
                 .with_allow_statements(false),
             Access::Full => SQLOptions::new(),
         };
-        Ok(self
-            .ctx
-            .sql_with_options(sql, options)
-            .await?
-            .execute_stream()
-            .await?)
+        let frame = self.ctx.sql_with_options(sql, options).await?;
+        // `SET datafusion.runtime.memory_limit` swaps in DataFusion's own pool: put ours back.
+        memory::keep_pool(&self.ctx)?;
+        Ok(frame.execute_stream().await?)
     }
 }
 

@@ -109,6 +109,43 @@ fn a_clean_script_exits_0_and_schema_describes_columns() {
     );
 }
 
+#[test]
+fn memory_is_shown_and_set_by_dot_memory_and_set() {
+    let lake = queries_lake();
+    let big = "SELECT * FROM cloudtrail a JOIN cloudtrail b ON a.event_name <= b.event_name ORDER BY a.request_parameters;";
+    let script = format!(
+        ".memory 2GiB\n.memory\nSET datafusion.runtime.memory_limit = '64K';\n.memory\n{big}\n.memory 1GiB\n.mode csv\nSELECT count(*) AS n FROM ({});\n",
+        big.trim_end_matches(';')
+    );
+    let run = scripted(lake, &script).expect(1);
+    assert!(
+        run.stdout
+            .contains("queries may use 2.00 GiB before they spill to disk"),
+        "{}",
+        run.stdout
+    );
+    // SET is honoured, and the session keeps its own pool with the new limit.
+    assert!(
+        run.stdout
+            .contains("queries may use 64.00 KiB before they spill to disk"),
+        "{}",
+        run.stdout
+    );
+    let errors: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains("limit (64.00 KiB)") && errors[0].contains(".memory"),
+        "{}",
+        errors[0]
+    );
+    // With more memory, the same query runs.
+    let pairs = run
+        .stdout
+        .rsplit_once("\nn\n")
+        .map(|(_, n)| n.trim().parse::<u64>());
+    assert!(matches!(pairs, Some(Ok(n)) if n > 41), "{}", run.stdout);
+}
+
 mod pty {
     use std::time::{Duration, Instant};
 
