@@ -41,7 +41,7 @@ demo: build
 
 ## test: install what the tests need, then run them all
 test: test-deps
-	$(CARGO) test --locked
+	$(CARGO) test --locked --features test-hooks,slow-tests
 
 test-deps: $(S3S_FS) $(VENV)/.installed
 
@@ -65,7 +65,7 @@ bench: $(VENV)/.installed
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --all-targets --all-features --locked -- -D warnings
 
 clean:
 	rm -rf $(DEMO_OUT) $(DEMO_OUT).report.json $(BENCH_OUT)

@@ -82,7 +82,8 @@ pub struct CompactArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<std::time::Duration>,
 
-    /// Length of the lease on DATA, in seconds (it is renewed while the run lasts)
+    /// Length of the lease on DATA, in seconds (tests only: it is renewed while the run lasts)
+    #[cfg(feature = "test-hooks")]
     #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
     pub lease_seconds: f64,
 
@@ -194,7 +195,8 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<crate::convert::Shard>,
 
-    /// Length of the lease on an object-store DEST, in seconds (it is renewed while the run lasts)
+    /// Length of the lease on DEST, in seconds (tests only: it is renewed while the run lasts)
+    #[cfg(feature = "test-hooks")]
     #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
     pub lease_seconds: f64,
 
@@ -321,7 +323,7 @@ impl From<&ViewArgs> for crate::sql::SessionOptions {
 }
 
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
-    crate::sql::session::parse_day(s)
+    crate::time::parse_day(s)
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {

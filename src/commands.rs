@@ -145,7 +145,10 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     options.progress = !args.quiet;
     options.checkpoint = args.checkpoint;
     options.lease.wait = args.wait;
-    options.lease.ttl = std::time::Duration::from_secs_f64(args.lease_seconds.clamp(0.5, 86_400.0));
+    #[cfg(feature = "test-hooks")]
+    {
+        options.lease.ttl = lease_ttl(args.lease_seconds);
+    }
     options.lease.say = match args.quiet {
         true => |_| {},
         false => |line| eprintln!("trailpq: {line}"),
@@ -368,7 +371,10 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
         since: args.since,
         until: args.until,
         wait: args.wait,
-        lease_ttl: std::time::Duration::from_secs_f64(args.lease_seconds.clamp(0.5, 86_400.0)),
+        #[cfg(feature = "test-hooks")]
+        lease_ttl: lease_ttl(args.lease_seconds),
+        #[cfg(not(feature = "test-hooks"))]
+        lease_ttl: crate::table::lease::LeaseOptions::new(crate::table::MAIN_LEASE).ttl,
         writer: WriterConfig::default(),
         memory_limit: Some(
             args.memory
@@ -399,6 +405,12 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
     }
     Ok(0)
+}
+
+/// The lease length the tests give (`--lease-seconds`, with the test hooks only).
+#[cfg(feature = "test-hooks")]
+fn lease_ttl(seconds: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(seconds.clamp(0.5, 86_400.0))
 }
 
 fn print_stdout(text: &str) -> Result<()> {

@@ -16,6 +16,7 @@ pub mod convert;
 pub mod digest;
 pub mod error;
 pub mod flatten;
+pub mod hooks;
 pub mod listing;
 pub mod progress;
 pub mod report;

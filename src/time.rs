@@ -102,6 +102,39 @@ fn parse_lenient(s: &str) -> Option<i64> {
     None
 }
 
+/// Parses `--since`/`--until`: `YYYY-MM-DD`, `today`, `yesterday`, or a number of days or weeks
+/// back (`7d`, `2w`), counted from today's UTC date.
+pub fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
+    parse_day_from(text, crate::hooks::today())
+}
+
+/// [`parse_day`] with "today" given.
+fn parse_day_from(text: &str, today: NaiveDate) -> std::result::Result<NaiveDate, String> {
+    let text = text.trim();
+    let back = |days: u64| {
+        today
+            .checked_sub_days(chrono::Days::new(days))
+            .ok_or("too far back")
+    };
+    let unit = |suffix: char, days: u64| {
+        text.strip_suffix(suffix)
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|n| n * days)
+    };
+    match text {
+        "today" => Ok(today),
+        "yesterday" => back(1).map_err(String::from),
+        _ => {
+            if let Some(days) = unit('d', 1).or_else(|| unit('w', 7)) {
+                return back(days).map_err(String::from);
+            }
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                format!("'{text}' is not a day: write YYYY-MM-DD, today, yesterday, 7d or 2w")
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +192,24 @@ mod tests {
         assert_eq!(format_date(epoch_days(T)), "2019-08-15");
         assert_eq!(format_date(epoch_days(-1)), "1969-12-31");
         assert_eq!(format_date(0), "1970-01-01");
+    }
+
+    #[test]
+    fn days_parse_absolute_and_relative() {
+        // A fixed "today": the answer must not depend on when the test runs.
+        let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let d = |s| parse_day_from(s, today);
+        assert_eq!(
+            d("2024-05-06"),
+            Ok(NaiveDate::from_ymd_opt(2024, 5, 6).unwrap())
+        );
+        assert_eq!(d("today"), Ok(today));
+        assert_eq!(
+            d("yesterday"),
+            Ok(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
+        );
+        assert_eq!(d("7d"), Ok(today - chrono::Days::new(7)));
+        assert_eq!(d("2w"), Ok(today - chrono::Days::new(14)));
+        assert!(d("last week").unwrap_err().contains("YYYY-MM-DD"));
     }
 }

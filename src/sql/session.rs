@@ -108,11 +108,7 @@ impl Dataset {
         config: SessionConfig,
     ) -> Result<SessionContext> {
         let limit = options.memory_limit.unwrap_or_else(memory::default_limit);
-        // Tests shrink batches with the memory limit, to keep the limit's proportions.
-        let config = match std::env::var("TRAILPQ_BATCH_ROWS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
+        let config = match crate::hooks::batch_rows() {
             Some(rows) => config.with_batch_size(rows),
             None => config,
         };
@@ -323,65 +319,4 @@ pub enum Access {
     ReadOnly,
     /// SQL the user typed (`--sql`, plain `--file`, the shell): `COPY … TO` may save results.
     Full,
-}
-
-/// Parses `--since`/`--until`: `YYYY-MM-DD`, `today`, `yesterday`, or a number of days or weeks
-/// back (`7d`, `2w`). "Today" is the UTC date, or `TRAILPQ_TODAY` (tests).
-pub fn parse_day(text: &str) -> std::result::Result<NaiveDate, String> {
-    let today = std::env::var("TRAILPQ_TODAY")
-        .ok()
-        .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    parse_day_from(text, today)
-}
-
-/// [`parse_day`] with "today" given.
-fn parse_day_from(text: &str, today: NaiveDate) -> std::result::Result<NaiveDate, String> {
-    let text = text.trim();
-    let back = |days: u64| {
-        today
-            .checked_sub_days(chrono::Days::new(days))
-            .ok_or("too far back")
-    };
-    let unit = |suffix: char, days: u64| {
-        text.strip_suffix(suffix)
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| n * days)
-    };
-    match text {
-        "today" => Ok(today),
-        "yesterday" => back(1).map_err(String::from),
-        _ => {
-            if let Some(days) = unit('d', 1).or_else(|| unit('w', 7)) {
-                return back(days).map_err(String::from);
-            }
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                format!("'{text}' is not a day: write YYYY-MM-DD, today, yesterday, 7d or 2w")
-            })
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_parse_absolute_and_relative() {
-        // A fixed "today": the answer must not depend on when the test runs.
-        let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-        let d = |s| parse_day_from(s, today);
-        assert_eq!(
-            d("2024-05-06"),
-            Ok(NaiveDate::from_ymd_opt(2024, 5, 6).unwrap())
-        );
-        assert_eq!(d("today"), Ok(today));
-        assert_eq!(
-            d("yesterday"),
-            Ok(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
-        );
-        assert_eq!(d("7d"), Ok(today - chrono::Days::new(7)));
-        assert_eq!(d("2w"), Ok(today - chrono::Days::new(14)));
-        assert!(d("last week").unwrap_err().contains("YYYY-MM-DD"));
-    }
 }

@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use super::lease::{Lease, LeaseOptions};
 use super::state::{self, ScopeState, SourceEntry};
 use super::{
-    CONCURRENCY, CommitError, Dest, Opened, TABLE_DIR, TableMeta, crash_point, delete, delete_all,
-    get_json, list, meta_path, now, put_json, set_aside, store_error, subfolders, tidy_local,
+    CONCURRENCY, CommitError, Dest, Opened, TABLE_DIR, TableMeta, delete, delete_all, get_json,
+    list, meta_path, now, put_json, set_aside, store_error, subfolders, tidy_local,
 };
+use crate::hooks::crash_point;
 use crate::store::Location;
 
 /// A decided commit.

@@ -445,14 +445,6 @@ impl Staging {
     }
 }
 
-/// For tests of crash safety: `TRAILPQ_TEST_CRASH=<point>` ends the process abruptly there.
-fn crash_point(point: &str) {
-    if std::env::var("TRAILPQ_TEST_CRASH").is_ok_and(|p| p == point) {
-        eprintln!("trailpq: simulated crash at {point}");
-        std::process::abort();
-    }
-}
-
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

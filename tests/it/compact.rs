@@ -133,6 +133,7 @@ fn small_files_and_duplicates_become_few_files_with_each_event_once() {
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_compaction_killed_anywhere_loses_nothing() {
     let out = tempdir();
     let (lake, _) = small_runs_with_duplicates(out.path());
@@ -169,6 +170,7 @@ fn a_compaction_killed_anywhere_loses_nothing() {
     }
 }
 
+#[cfg(feature = "test-hooks")]
 fn copy_dir(from: &Path, to: &Path) {
     for f in files_under(from) {
         let target = to.join(&f);

@@ -211,6 +211,7 @@ fn all_three_partition_columns_keep_odd_values_inside_dest() {
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_crash_never_leaves_partial_or_duplicate_data() {
     for point in [
         "before-journal",

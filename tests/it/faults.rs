@@ -46,6 +46,7 @@ impl Lake {
 
     /// The environment for trailpq, through the proxy, with quick retries.
     /// More logs arrive in the source bucket.
+    #[cfg(feature = "test-hooks")]
     fn add(&mut self, events: u64, start: &str, seed: u64) {
         let more = tempdir();
         generate(more.path(), events, 1, start, seed);
@@ -299,6 +300,7 @@ fn a_list_failing_on_its_second_page_is_reported_and_retried() {
 
 /// A run whose lease cannot be renewed stops before committing, and the next run takes over.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_lease_renewal_failing_stops_the_run_before_it_commits() {
     let lake = Lake::new(600, 2);
     // The create goes through; every renewal fails.
@@ -385,6 +387,7 @@ fn assert_reconciles_with_failure(report: &Value) {
 /// Runs killed at a random request, again and again, while new logs keep arriving; then a final
 /// run: the table is exact.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn sigkill_at_random_moments_never_corrupts_the_table() {
     let mut lake = Lake::new(1500, 2);
     let common = [
@@ -447,6 +450,7 @@ fn sigkill_at_random_moments_never_corrupts_the_table() {
 /// Compactions killed with SIGKILL at a random request, while small runs keep adding files; then
 /// a final compaction: the table holds every record once, in fewer files.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn sigkill_during_compaction_loses_nothing() {
     let mut lake = Lake::new(800, 1);
     let common = [
@@ -525,6 +529,7 @@ fn sigkill_during_compaction_loses_nothing() {
 }
 
 /// How many Parquet files are under `dir`.
+#[cfg(feature = "test-hooks")]
 fn parquet_files_under(dir: &Path) -> usize {
     files_under(dir)
         .iter()
@@ -624,6 +629,7 @@ fn two_converts_at_once_never_both_write() {
 
 /// A holder killed with SIGKILL: a run from another host takes over once the lease expires.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_killed_holders_lease_is_taken_over_after_it_expires() {
     let lake = Lake::new(600, 2);
     lake.proxy
@@ -784,6 +790,7 @@ fn a_destination_of_the_earlier_layout_is_upgraded_on_first_use() {
 /// says so, takes that commit back out and converts its sources again, so nothing is lost or
 /// doubled.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_file_lost_outside_trailpq_is_converted_again() {
     let out = tempdir();
     let input = generate(&out.path().join("in"), 1500, 3, "2024-03-05", 5);
