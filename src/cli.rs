@@ -322,6 +322,11 @@ impl From<&ViewArgs> for crate::sql::SessionOptions {
     }
 }
 
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; write it as YYYY-MM-DD"))
+}
+
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
     crate::time::parse_day(s)
 }
@@ -436,15 +441,17 @@ pub struct GenerateArgs {
     pub seed: u64,
 
     /// First day of activity (UTC)
-    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2024-05-01")]
-    pub start: String,
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2024-05-01", value_parser = parse_date)]
+    pub start: chrono::NaiveDate,
 
     /// Days of activity
     #[arg(long, value_name = "N", default_value_t = 7)]
     pub days: u32,
 
     /// Also write the public key of the generated digests' signatures to FILE, as
-    /// `aws cloudtrail list-public-keys` prints keys (for `trailpq verify --public-keys`)
+    /// `aws cloudtrail list-public-keys` prints keys (for `trailpq verify --public-keys`). The
+    /// digests are signed with a TEST KEY whose private half ships with trailpq: it proves nothing
+    /// about real logs; never add it to the keys you verify real trails with
     #[arg(long, value_name = "FILE")]
     pub public_keys: Option<PathBuf>,
 }

@@ -166,27 +166,12 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     options.shard = args.shard;
     options.dry_run = args.dry_run;
     options.verify = args.verify;
-    if let (Some(since), Some(until)) = (args.since, args.until)
-        && since > until
-    {
-        return Err(Error::Usage(format!(
-            "--since {since} is after --until {until}"
-        )));
-    }
+    check_days(args.since, args.until)?;
     // Check that the report can be written before doing the work.
-    let write_report = |report: &crate::report::Report| {
-        args.report.as_ref().map_or(Ok(()), |path| {
-            std::fs::write(path, report.to_json() + "\n")
-                .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))
-        })
-    };
-    if let Some(path) = &args.report {
-        std::fs::write(path, b"")
-            .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))?;
-    }
+    write_report(args.report.as_deref(), &())?;
     let (report, result) = runtime(threads)?.block_on(convert::run(options));
     // The report is written on every exit, with `error` when the run failed.
-    write_report(&report)?;
+    write_report(args.report.as_deref(), &report)?;
     if report.dry_run && result.is_ok() {
         print_stdout(&report.plan_summary())?;
         return Ok(0);
@@ -234,6 +219,7 @@ fn run_export(args: ExportArgs) -> Result<u8> {
 }
 
 fn run_query(args: QueryArgs) -> Result<u8> {
+    check_days(args.view.since, args.view.until)?;
     let runtime = runtime(convert::default_threads())?;
     let (mut out, cannot) = output(args.out.as_deref())?;
     use crate::query::{QueryOptions, Request};
@@ -270,6 +256,7 @@ fn unless_reader_left<T: Default>(result: Result<T>) -> Result<T> {
 }
 
 fn run_shell(args: ShellArgs) -> Result<u8> {
+    check_days(args.view.since, args.view.until)?;
     let runtime = runtime(convert::default_threads())?;
     let options = crate::shell::ShellOptions {
         data: args.data,
@@ -279,17 +266,11 @@ fn run_shell(args: ShellArgs) -> Result<u8> {
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {
-    let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
-        Error::Usage(format!(
-            "--start '{}' is not a date; write it as YYYY-MM-DD",
-            args.start
-        ))
-    })?;
     let summary = crate::generate::run(&crate::generate::GenerateOptions {
         out: args.out,
         events: args.events,
         seed: args.seed,
-        start,
+        start: args.start,
         days: args.days,
         public_keys: args.public_keys,
     })?;
@@ -318,6 +299,8 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
         until: args.until,
         public_keys,
     };
+    check_days(options.since, options.until)?;
+    write_report(args.report.as_deref(), &())?;
     let runtime = runtime(convert::default_threads())?;
     let report = runtime.block_on(crate::verify::run(&options))?;
     if report.digests == 0 {
@@ -326,42 +309,9 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
             options.sources.join(", ")
         )));
     }
-    let mut text = String::new();
-    for problem in &report.problems {
-        text.push_str(&format!(
-            "{:<17} {}: {}\n",
-            problem.kind, problem.key, problem.detail
-        ));
-    }
-    print_stdout(&text)?;
-    let r = &report;
-    eprintln!(
-        "trailpq: {} digests; log files: {} valid, {} modified, {} missing, {} unlisted; {} chain breaks",
-        r.digests,
-        r.log_files_valid,
-        r.log_files_modified,
-        r.log_files_missing,
-        r.log_files_unlisted,
-        r.chain_breaks
-    );
-    if r.log_files_unchecked > 0 {
-        eprintln!(
-            "trailpq: {} log files not checked: {} digests lie outside the AWSLogs/ layout with none of their log files beside them (the report's `unchecked` names them); give the folder that holds the logs too",
-            r.log_files_unchecked,
-            r.unchecked.len()
-        );
-    }
-    if options.public_keys.is_some() {
-        eprintln!(
-            "trailpq: signatures: {} valid, {} invalid, {} not available (a local copy keeps no S3 metadata; the newest digest of each chain is signed only there)",
-            r.signatures_valid, r.signatures_invalid, r.signatures_unavailable
-        );
-    }
-    if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report).expect("the report serialises");
-        std::fs::write(path, json + "\n")
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-    }
+    print_stdout(&report.problems_text())?;
+    eprint!("{}", report.summary(options.public_keys.is_some()));
+    write_report(args.report.as_deref(), &report)?;
     Ok(if report.valid() { 0 } else { 3 })
 }
 
@@ -382,6 +332,8 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
                 .unwrap_or_else(crate::sql::memory::default_limit),
         ),
     };
+    check_days(options.since, options.until)?;
+    write_report(args.report.as_deref(), &())?;
     let runtime = runtime(convert::default_threads())?;
     let report = runtime
         .block_on(crate::compact::run(&options))
@@ -399,12 +351,31 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
         report.rows_out,
         report.duplicates_removed
     );
-    if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report).expect("the report serialises");
-        std::fs::write(path, json + "\n")
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-    }
+    write_report(args.report.as_deref(), &report)?;
     Ok(0)
+}
+
+/// `--since` must not be after `--until`.
+fn check_days(since: Option<chrono::NaiveDate>, until: Option<chrono::NaiveDate>) -> Result<()> {
+    match (since, until) {
+        (Some(since), Some(until)) if since > until => Err(Error::Usage(format!(
+            "--since {since} is after --until {until}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes a report as JSON to `--report FILE`, if one was asked for. Written once empty before
+/// the work (`&()`), so that a path that cannot be written fails the run before it starts.
+fn write_report(path: Option<&std::path::Path>, report: &impl serde::Serialize) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let json = match serde_json::to_value(report) {
+        Ok(serde_json::Value::Null) => String::new(),
+        Ok(value) => serde_json::to_string_pretty(&value).expect("JSON serialises") + "\n",
+        Err(e) => return Err(Error::Failed(format!("cannot serialise the report: {e}"))),
+    };
+    std::fs::write(path, json)
+        .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))
 }
 
 /// The lease length the tests give (`--lease-seconds`, with the test hooks only).

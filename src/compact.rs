@@ -103,9 +103,43 @@ async fn compact(
     options: &CompactOptions,
     report: &mut CompactReport,
 ) -> Result<()> {
-    let loc = &dest.loc;
+    let folders = folders(&dest.loc, options).await?;
+    for (number, (folder, old)) in folders.into_iter().enumerate() {
+        report.partitions += 1;
+        report.files_before += old.len() as u64;
+        let number = number as u32;
+        let rewritten = rewrite(dest, number, &folder, old.len(), options).await?;
+        let (rows_in, rows_out) = (rewritten.rows_in, rewritten.rows_out);
+        report.rows_in += rows_in;
+        report.rows_out += rows_out;
+        report.duplicates_removed += rows_in - rows_out;
+        if old.len() == 1 && rows_in == rows_out {
+            // Already one file without duplicates: leave it.
+            dest.abandon(number).await;
+            report.files_after += 1;
+            continue;
+        }
+        report.files_after += rewritten.files.len() as u64;
+        report.partitions_rewritten += 1;
+        let checkpoint = Checkpoint {
+            number,
+            files: rewritten.files,
+            sources: BTreeMap::new(),
+            records: rows_out,
+            removes: old,
+        };
+        dest.commit(checkpoint, meta, &HashMap::new()).await?;
+    }
+    Ok(())
+}
+
+/// The table's files by partition folder (`event_date=2024-05-01`, `account_id=…/event_date=…`),
+/// of the days asked for.
+async fn folders(
+    loc: &crate::store::Location,
+    options: &CompactOptions,
+) -> Result<BTreeMap<String, Vec<String>>> {
     let files: Vec<String> = table::parquet_files(loc).try_collect().await?;
-    // Files by partition folder (`event_date=2024-05-01`, `account_id=…/event_date=…`).
     let mut folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rel in files {
         let inside = rel.strip_prefix(&format!("{TABLE_DIR}/")).unwrap_or(&rel);
@@ -117,88 +151,78 @@ async fn compact(
             folders.entry(folder).or_default().push(rel);
         }
     }
+    Ok(folders)
+}
+
+/// A partition folder merged into new files in the staging of checkpoint `number`.
+struct Rewritten {
+    /// The new files, relative to the table.
+    files: Vec<String>,
+    rows_in: u64,
+    rows_out: u64,
+}
+
+/// Merges a folder's `count` files in the table's order, keeping the first copy of each event,
+/// into files of the writer's size in the staging of checkpoint `number`.
+async fn rewrite(
+    dest: &Dest,
+    number: u32,
+    folder: &str,
+    count: usize,
+    options: &CompactOptions,
+) -> Result<Rewritten> {
+    let limit = options
+        .memory_limit
+        .unwrap_or_else(crate::sql::memory::default_limit);
+    let mut stream = crate::sql::session::merged_folder(&dest.loc, folder, count, limit).await?;
+    let staging = dest.staging(number);
     let properties = crate::writer::parquet::properties(options.writer.row_group_rows);
-    for (number, (folder, old)) in folders.into_iter().enumerate() {
-        report.partitions += 1;
-        report.files_before += old.len() as u64;
-        let staging = dest.staging(number as u32);
-        let mut stream = crate::sql::session::merged_folder(
-            loc,
-            &folder,
-            old.len(),
-            options
-                .memory_limit
-                .unwrap_or_else(crate::sql::memory::default_limit),
-        )
-        .await?;
-        let mut distinct = Distinct::new()?;
-        let mut buffer: Vec<RecordBatch> = Vec::new();
-        let (mut buffered_rows, mut buffered_bytes) = (0usize, 0usize);
-        let (mut rows_in, mut rows_out) = (0u64, 0u64);
-        let mut written: Vec<String> = Vec::new();
-        let flush = |buffer: &mut Vec<RecordBatch>| -> Result<Option<(String, bytes::Bytes)>> {
-            if buffer.is_empty() {
-                return Ok(None);
-            }
-            let (bytes, _) = crate::writer::parquet::encode(buffer, &properties)
-                .map_err(|e| Error::Failed(format!("cannot encode Parquet: {e}")))?;
-            buffer.clear();
-            let name = format!(
-                "part-{}-{:05}.parquet",
-                dest.run_id,
-                dest.next_file_number()
-            );
-            let rel = match folder.is_empty() {
-                true => name,
-                false => format!("{folder}/{name}"),
-            };
-            Ok(Some((rel, bytes)))
+    let mut distinct = Distinct::new()?;
+    let mut buffer: Vec<RecordBatch> = Vec::new();
+    let (mut buffered_rows, mut buffered_bytes) = (0usize, 0usize);
+    let mut out = Rewritten {
+        files: Vec::new(),
+        rows_in: 0,
+        rows_out: 0,
+    };
+    let flush = async |buffer: &mut Vec<RecordBatch>, out: &mut Rewritten| -> Result<()> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        let (bytes, _) = crate::writer::parquet::encode(buffer, &properties)
+            .map_err(|e| Error::Failed(format!("cannot encode Parquet: {e}")))?;
+        buffer.clear();
+        let name = format!(
+            "part-{}-{:05}.parquet",
+            dest.run_id,
+            dest.next_file_number()
+        );
+        let rel = match folder.is_empty() {
+            true => name,
+            false => format!("{folder}/{name}"),
         };
-        while let Some(batch) = stream.try_next().await? {
-            let batch = crate::sql::session::as_stored(&batch)?;
-            rows_in += batch.num_rows() as u64;
-            let keep = distinct.first_of_each(&batch)?;
-            let batch =
-                filter_record_batch(&batch, &keep).map_err(|e| Error::Failed(e.to_string()))?;
-            rows_out += batch.num_rows() as u64;
-            buffered_rows += batch.num_rows();
-            buffered_bytes += batch.get_array_memory_size();
-            buffer.push(batch);
-            if buffered_rows >= options.writer.file_rows
-                || buffered_bytes >= options.writer.buffer_bytes / 2
-            {
-                if let Some((rel, bytes)) = flush(&mut buffer)? {
-                    put(&staging, &rel, bytes).await?;
-                    written.push(rel);
-                }
-                (buffered_rows, buffered_bytes) = (0, 0);
-            }
+        put(&staging, &rel, bytes).await?;
+        out.files.push(rel);
+        Ok(())
+    };
+    while let Some(batch) = stream.try_next().await? {
+        let batch = crate::sql::session::as_stored(&batch)?;
+        out.rows_in += batch.num_rows() as u64;
+        let keep = distinct.first_of_each(&batch)?;
+        let batch = filter_record_batch(&batch, &keep).map_err(|e| Error::Failed(e.to_string()))?;
+        out.rows_out += batch.num_rows() as u64;
+        buffered_rows += batch.num_rows();
+        buffered_bytes += batch.get_array_memory_size();
+        buffer.push(batch);
+        if buffered_rows >= options.writer.file_rows
+            || buffered_bytes >= options.writer.buffer_bytes / 2
+        {
+            flush(&mut buffer, &mut out).await?;
+            (buffered_rows, buffered_bytes) = (0, 0);
         }
-        if let Some((rel, bytes)) = flush(&mut buffer)? {
-            put(&staging, &rel, bytes).await?;
-            written.push(rel);
-        }
-        report.rows_in += rows_in;
-        report.rows_out += rows_out;
-        report.duplicates_removed += rows_in - rows_out;
-        if old.len() == 1 && rows_in == rows_out {
-            // Already one file without duplicates: leave it.
-            dest.abandon(number as u32).await;
-            report.files_after += 1;
-            continue;
-        }
-        report.files_after += written.len() as u64;
-        report.partitions_rewritten += 1;
-        let checkpoint = Checkpoint {
-            number: number as u32,
-            files: written,
-            sources: BTreeMap::new(),
-            records: rows_out,
-            removes: old,
-        };
-        dest.commit(checkpoint, meta, &HashMap::new()).await?;
     }
-    Ok(())
+    flush(&mut buffer, &mut out).await?;
+    Ok(out)
 }
 
 async fn put(staging: &table::Staging, rel: &str, bytes: bytes::Bytes) -> Result<()> {

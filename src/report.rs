@@ -268,38 +268,26 @@ impl Report {
         out
     }
 
-    /// The human summary printed at the end of a run.
+    /// The human summary printed at the end of a run: the outcome, then what else happened.
     pub fn summary(&self) -> String {
-        let mut out = String::new();
+        let mut out = self.outcome();
+        out.push_str(&self.details());
+        out.push_str(&self.problems());
+        out
+    }
+
+    /// The first line: failed, nothing new, or what was converted and how fast.
+    fn outcome(&self) -> String {
         let secs = self.elapsed_seconds.max(1e-9);
-        if self.error.is_some() {
-            out.push_str(&format!(
-                "trailpq: the run failed after reading {} of {} file{}; {} checkpoint{} committed ({} file{}, {} record{})\n",
-                self.files_read,
-                self.files_found,
-                plural(self.files_found),
-                self.checkpoints,
-                plural(self.checkpoints.into()),
-                self.files_converted,
-                plural(self.files_converted),
-                thousands(self.records_written),
-                plural(self.records_written),
-            ));
-            if self.files_uncommitted > 0 {
-                out.push_str(&format!(
-                    "  {} converted file{} of the checkpoint in flight were not committed; the next run converts them again\n",
-                    self.files_uncommitted,
-                    plural(self.files_uncommitted)
-                ));
-            }
-        } else if self.files_converted == 0 {
-            out.push_str(&format!(
+        if self.error.is_none() && self.files_converted == 0 {
+            return format!(
                 "trailpq: no new CloudTrail logs among {} file{}\n",
                 self.files_found,
                 plural(self.files_found)
-            ));
-        } else {
-            out.push_str(&format!(
+            );
+        }
+        if self.error.is_none() {
+            return format!(
                 "trailpq: converted {} of {} file{} ({} record{}) in {:.1}s: {:.1} MB/s of JSON, {} records/s\n",
                 self.files_converted,
                 self.files_found,
@@ -309,8 +297,33 @@ impl Report {
                 self.elapsed_seconds,
                 self.json_bytes as f64 / 1e6 / secs,
                 thousands((self.records_read as f64 / secs) as u64),
+            );
+        }
+        let mut out = format!(
+            "trailpq: the run failed after reading {} of {} file{}; {} checkpoint{} committed ({} file{}, {} record{})\n",
+            self.files_read,
+            self.files_found,
+            plural(self.files_found),
+            self.checkpoints,
+            plural(self.checkpoints.into()),
+            self.files_converted,
+            plural(self.files_converted),
+            thousands(self.records_written),
+            plural(self.records_written),
+        );
+        if self.files_uncommitted > 0 {
+            out.push_str(&format!(
+                "  {} converted file{} of the checkpoint in flight were not committed; the next run converts them again\n",
+                self.files_uncommitted,
+                plural(self.files_uncommitted)
             ));
         }
+        out
+    }
+
+    /// Output, listing, files not read again, changed or skipped, and notes.
+    fn details(&self) -> String {
+        let mut out = String::new();
         if !self.outputs.is_empty() {
             out.push_str(&format!(
                 "  wrote {} Parquet file{} ({:.1} MB) to {}\n",
@@ -346,19 +359,11 @@ impl Report {
             ));
         }
         if self.files_skipped > 0 {
-            let mut reasons: Vec<(String, u64)> = Vec::new();
-            for issue in &self.skipped {
-                match reasons.iter_mut().find(|(r, _)| *r == issue.reason) {
-                    Some((_, n)) => *n += 1,
-                    None => reasons.push((issue.reason.clone(), 1)),
-                }
-            }
-            let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             out.push_str(&format!(
                 "  skipped {} file{}: {}\n",
                 self.files_skipped,
                 plural(self.files_skipped),
-                reasons.join("; ")
+                self.skip_reasons()
             ));
         }
         if self.files_verified > 0 {
@@ -371,17 +376,38 @@ impl Report {
         for note in &self.notes {
             out.push_str(&format!("  note: {note}\n"));
         }
+        out
+    }
+
+    /// Why files were skipped, with how many for each reason.
+    fn skip_reasons(&self) -> String {
+        let mut reasons: Vec<(&str, u64)> = Vec::new();
+        for issue in &self.skipped {
+            match reasons.iter_mut().find(|(r, _)| *r == issue.reason) {
+                Some((_, n)) => *n += 1,
+                None => reasons.push((&issue.reason, 1)),
+            }
+        }
+        let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        reasons.join("; ")
+    }
+
+    /// Files the store would not give, and what was quarantined, the first few of each.
+    fn problems(&self) -> String {
+        const SHOWN: usize = 10;
+        const MORE: &str = "    … the full list is in the report (--report FILE)\n";
+        let mut out = String::new();
         if !self.files_unreadable.is_empty() {
             let n = self.files_unreadable.len() as u64;
             out.push_str(&format!(
                 "  UNREADABLE {n} file{} (the store did not give them; the next run reads them again):\n",
                 plural(n)
             ));
-            for issue in self.files_unreadable.iter().take(10) {
+            for issue in self.files_unreadable.iter().take(SHOWN) {
                 out.push_str(&format!("    {}: {}\n", issue.source, issue.reason));
             }
-            if n > 10 {
-                out.push_str("    … the full list is in the report (--report FILE)\n");
+            if n as usize > SHOWN {
+                out.push_str(MORE);
             }
         }
         let bad_records = self.records_quarantined_count();
@@ -393,7 +419,6 @@ impl Report {
                 bad_records,
                 plural(bad_records)
             ));
-            const SHOWN: usize = 10;
             for issue in self.files_quarantined.iter().take(SHOWN) {
                 out.push_str(&format!("    {}: {}\n", issue.source, issue.reason));
             }
@@ -404,7 +429,7 @@ impl Report {
                 ));
             }
             if self.files_quarantined.len() > SHOWN || bad_records as usize > SHOWN {
-                out.push_str("    … the full list is in the report (--report FILE)\n");
+                out.push_str(MORE);
             }
         }
         out

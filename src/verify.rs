@@ -71,6 +71,41 @@ impl VerifyReport {
         self.problems.is_empty()
     }
 
+    /// One line per problem: kind, object, why (for stdout).
+    pub fn problems_text(&self) -> String {
+        self.problems
+            .iter()
+            .map(|p| format!("{:<17} {}: {}\n", p.kind, p.key, p.detail))
+            .collect()
+    }
+
+    /// The counts, for people (stderr); with the signatures when keys were given.
+    pub fn summary(&self, signatures: bool) -> String {
+        let mut out = format!(
+            "trailpq: {} digests; log files: {} valid, {} modified, {} missing, {} unlisted; {} chain breaks\n",
+            self.digests,
+            self.log_files_valid,
+            self.log_files_modified,
+            self.log_files_missing,
+            self.log_files_unlisted,
+            self.chain_breaks
+        );
+        if self.log_files_unchecked > 0 {
+            out.push_str(&format!(
+                "trailpq: {} log files not checked: {} digests lie outside the AWSLogs/ layout with none of their log files beside them (the report's `unchecked` names them); give the folder that holds the logs too\n",
+                self.log_files_unchecked,
+                self.unchecked.len()
+            ));
+        }
+        if signatures {
+            out.push_str(&format!(
+                "trailpq: signatures: {} valid, {} invalid, {} not available (a local copy keeps no S3 metadata; the newest digest of each chain is signed only there)\n",
+                self.signatures_valid, self.signatures_invalid, self.signatures_unavailable
+            ));
+        }
+        out
+    }
+
     fn problem(&mut self, kind: &'static str, key: String, detail: String) {
         match kind {
             "modified" => self.log_files_modified += 1,

@@ -204,30 +204,39 @@ impl Job {
         )))
     }
 
-    /// Reads and converts one file (blocking).
-    fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
-        let streaming = matches!(mode, Mode::Stream(..));
-        // --verify: the content must be what a digest vouches for, before anything is read from it.
-        // Digests and files that do not look like logs go on to be recognised (and skipped).
+    /// With `--verify`: the content must be what a digest vouches for, before anything is read
+    /// from it (the file is read whole to be hashed). Digests and files that do not look like
+    /// logs go on to be recognised (and skipped).
+    fn verified(&self, input: Input, file: &SourceFile, streaming: bool) -> Result<Input, Pass> {
         let exempt = !crate::shape::name_claims_log(file.meta.location.filename().unwrap_or(""))
             || crate::sources::TrailKey::parse(&file.key)
                 .is_some_and(|k| k.kind == crate::sources::Kind::Digest);
-        let input = match &self.vouched {
-            Some(vouched) if !exempt => {
-                let mut raw = Vec::new();
-                if let Err(e) = input.reader().read_to_end(&mut raw) {
-                    return Pass::Done(Outcome::Unreadable(format!("read failed: {e}")), 0);
-                }
-                if let Err(reason) = crate::verify::vouches(vouched, &file.key, &raw) {
-                    return Pass::Done(Outcome::Quarantined(reason), raw.len() as u64);
-                }
-                if !streaming {
-                    self.verified
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Input::Stream(Box::new(std::io::Cursor::new(raw)))
-            }
-            _ => input,
+        let Some(vouched) = self.vouched.as_ref().filter(|_| !exempt) else {
+            return Ok(input);
+        };
+        let mut raw = Vec::new();
+        if let Err(e) = input.reader().read_to_end(&mut raw) {
+            return Err(Pass::Done(
+                Outcome::Unreadable(format!("read failed: {e}")),
+                0,
+            ));
+        }
+        if let Err(reason) = crate::verify::vouches(vouched, &file.key, &raw) {
+            return Err(Pass::Done(Outcome::Quarantined(reason), raw.len() as u64));
+        }
+        if !streaming {
+            self.verified
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(Input::Stream(Box::new(std::io::Cursor::new(raw))))
+    }
+
+    /// Reads and converts one file (blocking).
+    fn read(&self, input: Input, file: &SourceFile, mode: Mode) -> Pass {
+        let streaming = matches!(mode, Mode::Stream(..));
+        let input = match self.verified(input, file, streaming) {
+            Ok(input) => input,
+            Err(pass) => return pass,
         };
         // The second pass over a large file does not move the progress bar again.
         let progress = (!streaming).then(|| self.progress.clone());

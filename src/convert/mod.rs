@@ -272,7 +272,7 @@ async fn convert(
     report: &mut Report,
     dest: Option<&Arc<Dest>>,
     dest_loc: Location,
-    mut found: mpsc::Receiver<Result<listing::Found, crate::store::StoreError>>,
+    found: mpsc::Receiver<Result<listing::Found, crate::store::StoreError>>,
     listed: Arc<ListStats>,
     options: &ConvertOptions,
 ) -> Result<()> {
@@ -288,80 +288,27 @@ async fn convert(
     let threads = options.threads.max(1);
     let cpu = Arc::new(Semaphore::new(threads));
     let progress = Progress::new(0, options.progress && dest.is_some());
-    let planner = Arc::new(Planner::new(dest_loc, options.shard));
     let outstanding = Arc::new(Outstanding::default());
-    // With --verify, what the digests vouch for, read before any file is.
-    let vouched = match options.verify && dest.is_some() {
-        true => Some(Arc::new(
-            crate::verify::vouched(
-                &options.sources,
-                options.listing.since,
-                options.listing.until,
-            )
-            .await?,
-        )),
-        false => None,
-    };
     let job = Arc::new(Job::new(
         options.partition_by.clone(),
         options.limits,
         options.hold_bytes,
         cpu.clone(),
         progress.clone(),
-        vouched,
+        vouched(options, dest.is_some()).await?,
     ));
-
     let job_verified = job.verified.clone();
     // Each message may hold a whole file's rows: keep few in flight.
-    let (tx, mut rx) = mpsc::channel::<Msg>(threads.max(4));
-    let fetchers = (threads * 4).max(16);
-    let dry_run = dest.is_none();
-    let feeder = {
-        let (outstanding, progress) = (outstanding.clone(), progress.clone());
-        tokio::spawn(async move {
-            let listed = futures::stream::poll_fn(move |cx| found.poll_recv(cx));
-            listed
-                .map(|item| {
-                    let planner = planner.clone();
-                    async move { planner.decide(item?).await }.boxed()
-                })
-                .buffered(PLANNING)
-                .for_each_concurrent(fetchers, |decision| {
-                    let (job, tx, outstanding, progress) = (
-                        job.clone(),
-                        tx.clone(),
-                        outstanding.clone(),
-                        progress.clone(),
-                    );
-                    async move {
-                        let (file, changed) = match decision {
-                            Ok(Decision::Convert { file, changed }) => (file, changed),
-                            Ok(other) => {
-                                let _ = tx.send(Msg::Planned(other)).await;
-                                return;
-                            }
-                            Err(e) => {
-                                let _ = tx.send(Msg::Fatal(e)).await;
-                                return;
-                            }
-                        };
-                        let reading = Msg::Reading {
-                            key: file.key.clone(),
-                            size: file.meta.size,
-                            changed,
-                        };
-                        if tx.send(reading).await.is_err() || dry_run {
-                            return;
-                        }
-                        progress.add_total(file.meta.size);
-                        outstanding.started(&file.scope);
-                        job.process(file, tx).await
-                    }
-                    .boxed()
-                })
-                .await;
-        })
-    };
+    let (tx, rx) = mpsc::channel::<Msg>(threads.max(4));
+    let feeder = Feeder {
+        planner: Arc::new(Planner::new(dest_loc, options.shard)),
+        job,
+        outstanding: outstanding.clone(),
+        progress: progress.clone(),
+        dry_run: dest.is_none(),
+        fetchers: (threads * 4).max(16),
+    }
+    .spawn(found, tx);
 
     let mut collector = Collector {
         writer: dest
@@ -382,30 +329,88 @@ async fn convert(
         progress: progress.clone(),
         days: BTreeSet::new(),
     };
-    let mut result = Ok(());
-    while let Some(msg) = rx.recv().await {
-        result = collector.take(msg).await;
-        if result.is_err() {
-            break;
-        }
-    }
-    if result.is_ok() {
-        result = feeder
-            .await
-            .map_err(|e| Error::Failed(format!("a converter stopped: {e}")));
-    } else {
-        feeder.abort();
-    }
-    if result.is_ok() {
-        result = collector.commit_checkpoint().await;
-    }
+    let result = collector.run(rx, feeder).await;
     progress.finish();
-    if result.is_err() {
-        collector.abandon().await;
-    }
     collector.finish_plan();
     collector.report.files_verified = job_verified.load(std::sync::atomic::Ordering::Relaxed);
     result
+}
+
+/// With `--verify` (and not in a dry run): what the digests vouch for, read before any file is.
+async fn vouched(
+    options: &ConvertOptions,
+    writing: bool,
+) -> Result<Option<Arc<HashMap<String, String>>>> {
+    if !(options.verify && writing) {
+        return Ok(None);
+    }
+    let (since, until) = (options.listing.since, options.listing.until);
+    let vouched = crate::verify::vouched(&options.sources, since, until).await?;
+    Ok(Some(Arc::new(vouched)))
+}
+
+/// Plans each listed file and starts reading the ones to convert, several at once; everything
+/// it learns goes to the run loop as messages.
+struct Feeder {
+    planner: Arc<Planner>,
+    job: Arc<Job>,
+    outstanding: Arc<Outstanding>,
+    progress: Progress,
+    /// Plan only: read nothing.
+    dry_run: bool,
+    /// Files read at once.
+    fetchers: usize,
+}
+
+impl Feeder {
+    fn spawn(
+        self,
+        mut found: mpsc::Receiver<Result<listing::Found, crate::store::StoreError>>,
+        tx: mpsc::Sender<Msg>,
+    ) -> tokio::task::JoinHandle<()> {
+        let feeder = Arc::new(self);
+        tokio::spawn(async move {
+            let listed = futures::stream::poll_fn(move |cx| found.poll_recv(cx));
+            let planner = feeder.planner.clone();
+            listed
+                .map(|item| {
+                    let planner = planner.clone();
+                    async move { planner.decide(item?).await }.boxed()
+                })
+                .buffered(PLANNING)
+                .for_each_concurrent(feeder.fetchers, |decision| {
+                    let (feeder, tx) = (feeder.clone(), tx.clone());
+                    async move { feeder.handle(decision, tx).await }.boxed()
+                })
+                .await;
+        })
+    }
+
+    /// Reports a planned file, and reads it if it is to be converted.
+    async fn handle(&self, decision: Result<Decision>, tx: mpsc::Sender<Msg>) {
+        let (file, changed) = match decision {
+            Ok(Decision::Convert { file, changed }) => (file, changed),
+            Ok(other) => {
+                let _ = tx.send(Msg::Planned(other)).await;
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::Fatal(e)).await;
+                return;
+            }
+        };
+        let reading = Msg::Reading {
+            key: file.key.clone(),
+            size: file.meta.size,
+            changed,
+        };
+        if tx.send(reading).await.is_err() || self.dry_run {
+            return;
+        }
+        self.progress.add_total(file.meta.size);
+        self.outstanding.started(&file.scope);
+        self.job.clone().process(file, tx).await
+    }
 }
 
 /// Files planned at once (reading the state of their folders).
@@ -441,6 +446,36 @@ struct Collector<'r> {
 }
 
 impl Collector<'_> {
+    /// Takes every message until the feeder is done, then commits the last checkpoint; after a
+    /// failure, what was not committed is abandoned.
+    async fn run(
+        &mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        feeder: tokio::task::JoinHandle<()>,
+    ) -> Result<()> {
+        let mut result = Ok(());
+        while let Some(msg) = rx.recv().await {
+            result = self.take(msg).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = feeder
+                .await
+                .map_err(|e| Error::Failed(format!("a converter stopped: {e}")));
+        } else {
+            feeder.abort();
+        }
+        if result.is_ok() {
+            result = self.commit_checkpoint().await;
+        }
+        if result.is_err() {
+            self.abandon().await;
+        }
+        result
+    }
+
     async fn take(&mut self, msg: Msg) -> Result<()> {
         if let Some(dest) = &self.dest {
             dest.check_lease()?;
@@ -604,12 +639,14 @@ impl Collector<'_> {
 /// A sortable, unique run id: the UTC second it started (readable, and sorting like the ids of
 /// earlier versions), then the random tail of a UUIDv7.
 pub(crate) fn new_run_id() -> String {
+    run_id_at(chrono::Utc::now())
+}
+
+/// A run id that starts with its UTC time to the second, so that ids sort by time, and ends
+/// with random hex, so that runs in the same second differ.
+fn run_id_at(time: chrono::DateTime<chrono::Utc>) -> String {
     let unique = uuid::Uuid::now_v7().simple().to_string();
-    format!(
-        "{}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-        &unique[24..]
-    )
+    format!("{}-{}", time.format("%Y%m%dT%H%M%SZ"), &unique[24..])
 }
 
 #[cfg(test)]
@@ -639,8 +676,32 @@ mod tests {
 
     #[test]
     fn run_ids_sort_by_time() {
+        let at = |text: &str| text.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        // Out of order, across a second, a minute, a day, a month and a year.
+        let times = [
+            at("2025-01-01T00:00:00Z"),
+            at("2024-12-31T23:59:59Z"),
+            at("2024-02-29T09:05:00Z"),
+            at("2024-11-30T23:59:59Z"),
+            at("2024-02-29T09:04:59Z"),
+            at("2024-12-01T00:00:00Z"),
+        ];
+        let mut ids: Vec<(String, usize)> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (run_id_at(*t), i))
+            .collect();
+        ids.sort();
+        let mut by_time: Vec<usize> = (0..times.len()).collect();
+        by_time.sort_by_key(|&i| times[i]);
+        assert_eq!(ids.iter().map(|(_, i)| *i).collect::<Vec<_>>(), by_time);
         let id = new_run_id();
         assert_eq!(id.len(), 16 + 1 + 8);
-        assert!(id.ends_with(|c: char| c.is_ascii_hexdigit()));
+        assert!(id[17..].bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_ne!(
+            new_run_id()[17..],
+            id[17..],
+            "runs in the same second differ"
+        );
     }
 }

@@ -150,11 +150,12 @@ impl Drop for Screen {
     }
 }
 
+/// Starts the pager the way git and man do, through the shell, so that quoted arguments and
+/// variables in `$PAGER` mean what they mean on the command line.
 fn spawn(pager: &str) -> std::io::Result<Child> {
-    let mut words = pager.split_whitespace();
-    let program = words.next().unwrap_or("less");
-    Command::new(program)
-        .args(words)
+    Command::new("sh")
+        .arg("-c")
+        .arg(pager)
         .stdin(Stdio::piped())
         .spawn()
 }

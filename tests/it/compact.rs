@@ -133,6 +133,7 @@ fn small_files_and_duplicates_become_few_files_with_each_event_once() {
 }
 
 #[test]
+#[cfg(feature = "slow-tests")]
 #[cfg(feature = "test-hooks")]
 fn a_compaction_killed_anywhere_loses_nothing() {
     let out = tempdir();

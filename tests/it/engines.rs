@@ -299,6 +299,7 @@ fn assert_partition_checks(engine: &str, answers: &BTreeMap<String, Answer>) {
 
 #[test]
 fn duckdb_runs_the_generated_view_and_every_canned_query() {
+    crate::needs!(python);
     let lake = lake();
     let scratch = tempdir();
     let view = ddl("duckdb", lake, &[]);
@@ -355,7 +356,9 @@ fn duckdb_runs_the_generated_view_and_every_canned_query() {
 }
 
 #[test]
+#[cfg(feature = "slow-tests")]
 fn spark_runs_the_generated_hive_and_athena_ddl() {
+    crate::needs!(python);
     let lake = lake();
     let scratch = tempdir();
     let hive = ddl("spark", lake, &[]);
@@ -526,6 +529,7 @@ fn expected_leaves() -> Vec<(String, &'static str, String)> {
 
 #[test]
 fn pyarrow_sees_the_declared_types_compression_statistics_and_row_groups() {
+    crate::needs!(python);
     let out = tempdir();
     let dest = out.path().join("lake");
     // Small row groups, to see the writer keep to the size asked for.

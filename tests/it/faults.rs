@@ -190,6 +190,7 @@ fn a_failed_move_is_rolled_forward_by_the_next_run_on_local_disk() {
 /// The same on S3: a copy into the table keeps failing after the client's retries.
 #[test]
 fn a_copy_failing_during_the_commit_is_finished_by_the_next_run() {
+    crate::needs!(s3);
     let lake = Lake::new(1200, 3);
     lake.proxy.add(Rule::new(
         Some(Op::Copy),
@@ -214,6 +215,7 @@ fn a_copy_failing_during_the_commit_is_finished_by_the_next_run() {
 
 #[test]
 fn an_output_put_failing_loses_nothing() {
+    crate::needs!(s3);
     let lake = Lake::new(800, 2);
     for fault in [Fault::Status(500), Fault::Reset] {
         lake.proxy
@@ -241,6 +243,7 @@ fn an_output_put_failing_loses_nothing() {
 /// quarantined files) and read by the next.
 #[test]
 fn a_get_failing_mid_body_is_read_again_by_the_next_run() {
+    crate::needs!(s3);
     let lake = Lake::new(800, 2);
     let victim = files_under(lake.input.path())
         .into_iter()
@@ -271,6 +274,7 @@ fn a_get_failing_mid_body_is_read_again_by_the_next_run() {
 
 #[test]
 fn a_list_failing_on_its_second_page_is_reported_and_retried() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     // More objects than one page of a listing (1,000).
     let docs = sample_data().join("awsdocs/amazon-chime-AddDomain.json");
@@ -302,6 +306,7 @@ fn a_list_failing_on_its_second_page_is_reported_and_retried() {
 #[test]
 #[cfg(feature = "test-hooks")]
 fn a_lease_renewal_failing_stops_the_run_before_it_commits() {
+    crate::needs!(s3);
     let lake = Lake::new(600, 2);
     // The create goes through; every renewal fails.
     lake.proxy
@@ -387,8 +392,10 @@ fn assert_reconciles_with_failure(report: &Value) {
 /// Runs killed at a random request, again and again, while new logs keep arriving; then a final
 /// run: the table is exact.
 #[test]
+#[cfg(feature = "slow-tests")]
 #[cfg(feature = "test-hooks")]
 fn sigkill_at_random_moments_never_corrupts_the_table() {
+    crate::needs!(s3);
     let mut lake = Lake::new(1500, 2);
     let common = [
         "--checkpoint",
@@ -450,8 +457,10 @@ fn sigkill_at_random_moments_never_corrupts_the_table() {
 /// Compactions killed with SIGKILL at a random request, while small runs keep adding files; then
 /// a final compaction: the table holds every record once, in fewer files.
 #[test]
+#[cfg(feature = "slow-tests")]
 #[cfg(feature = "test-hooks")]
 fn sigkill_during_compaction_loses_nothing() {
+    crate::needs!(s3);
     let mut lake = Lake::new(800, 1);
     let common = [
         "--checkpoint",
@@ -540,6 +549,7 @@ fn parquet_files_under(dir: &Path) -> usize {
 /// Two converts at once: one works, the other says who holds DEST, or waits for it.
 #[test]
 fn two_converts_at_once_never_both_write() {
+    crate::needs!(s3);
     let lake = Lake::new(600, 2);
     let report = |dir: &TempDir, name: &str| dir.path().join(name);
     let reports = tempdir();
@@ -631,6 +641,7 @@ fn two_converts_at_once_never_both_write() {
 #[test]
 #[cfg(feature = "test-hooks")]
 fn a_killed_holders_lease_is_taken_over_after_it_expires() {
+    crate::needs!(s3);
     let lake = Lake::new(600, 2);
     lake.proxy
         .add(Rule::new(Some(Op::Put), Some("/journal/"), Fault::Hold).times(1));
@@ -668,7 +679,9 @@ fn a_killed_holders_lease_is_taken_over_after_it_expires() {
 /// State grows with the work asked for, not with the history: after 1,000 runs, a rerun that
 /// has nothing to do reads about as many bookkeeping objects as after one.
 #[test]
+#[cfg(feature = "slow-tests")]
 fn a_noop_rerun_costs_the_same_after_a_thousand_runs() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     let doc =
         std::fs::read_to_string(sample_data().join("awsdocs/amazon-chime-AddDomain.json")).unwrap();
@@ -731,6 +744,7 @@ fn a_noop_rerun_costs_the_same_after_a_thousand_runs() {
 /// and the table holds each record once.
 #[test]
 fn a_destination_of_the_earlier_layout_is_upgraded_on_first_use() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "", &sample_data());
     // s3s-fs lists no ETags, so objects are recognised by their modification time: the one the
@@ -855,6 +869,7 @@ fn damaged_bookkeeping_never_blocks_later_runs() {
 /// unlocked run.
 #[test]
 fn a_store_without_conditional_writes_gets_one_warning() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "", &sample_data());
     s3.bucket("lake");

@@ -52,6 +52,7 @@ fn source_listing(proxy: &Proxy) -> (u64, u64) {
 
 #[test]
 fn listing_follows_the_layout_and_lists_only_the_days_asked_for() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     let input = tempdir();
     generate(input.path(), 3000, 14, "2024-05-01", 11);
@@ -216,6 +217,7 @@ fn listing_follows_the_layout_and_lists_only_the_days_asked_for() {
 /// unsharded run gives, with no record twice.
 #[test]
 fn three_shards_at_once_convert_the_whole_once() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     let input = tempdir();
     generate(input.path(), 2500, 6, "2024-05-01", 13);

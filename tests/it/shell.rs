@@ -351,6 +351,7 @@ mod pty {
     /// by: the shell holds a screenful, not the result. `query` streams the same result; both
     /// stay under half of the result's size as CSV text.
     #[test]
+    #[cfg(feature = "slow-tests")]
     fn a_large_result_is_shown_without_holding_it() {
         let lake = million_lake();
         let (run, bytes, query_peak) = run_measured(command(&[

@@ -149,7 +149,10 @@ fn run_cases(cases: &[Case], out: &Path) -> Vec<(PathBuf, Result<Value, String>)
 }
 
 #[test]
+#[cfg(feature = "slow-tests")]
 fn every_source_form_converts_each_record_once() {
+    crate::needs!(s3);
+    crate::needs!(python);
     let bucket = Bucket::new();
     let s3 = S3Server::start();
     s3.upload("logs", "", bucket.root.path());
@@ -281,6 +284,7 @@ fn every_source_form_converts_each_record_once() {
 /// SOURCEs that overlap, or name one object twice, read each object once.
 #[test]
 fn overlapping_sources_read_each_object_once() {
+    crate::needs!(s3);
     let bucket = Bucket::new();
     let s3 = S3Server::start();
     s3.upload("logs", "", bucket.root.path());
@@ -324,6 +328,7 @@ fn overlapping_sources_read_each_object_once() {
 /// before, whose last hour the first digest covers), not the whole history.
 #[test]
 fn verify_lists_only_the_days_asked_for() {
+    crate::needs!(s3);
     let input = tempdir();
     generate(input.path(), 1200, 10, "2024-05-01", 5);
     let s3 = S3Server::start();

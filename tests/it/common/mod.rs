@@ -365,15 +365,43 @@ pub fn files_under(dir: &Path) -> Vec<String> {
 /// The Python of the project's virtual environment (made by `make test-deps`), with DuckDB,
 /// pyarrow and Spark.
 pub fn python() -> PathBuf {
-    let path = std::env::var_os("TRAILPQ_PYTHON")
+    std::env::var_os("TRAILPQ_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} is missing: run `make test-deps` first",
+        .unwrap_or_else(|| repo().join(".venv/bin/python"))
+}
+
+/// Whether a real component a test needs is there. When it is not, the test is skipped with one
+/// line saying how to get it, or, with the `slow-tests` feature (as `make test` runs), fails with
+/// that line: CI never skips what it cannot run.
+pub fn available(what: &str, path: &Path) -> bool {
+    if path.exists() {
+        return true;
+    }
+    let line = format!(
+        "{what} ({}) is missing: run `make test-deps` (make test does it)",
         path.display()
     );
-    path
+    if cfg!(feature = "slow-tests") {
+        panic!("{line}");
+    }
+    eprintln!("skipped: {line}");
+    false
+}
+
+/// Skips the test (see [`available`]) unless the real component is there: `needs!(s3)` for the
+/// S3-protocol server, `needs!(python)` for the venv with DuckDB, pyarrow and Spark.
+#[macro_export]
+macro_rules! needs {
+    (s3) => {
+        if !$crate::common::available("s3s-fs", &$crate::common::s3::binary()) {
+            return;
+        }
+    };
+    (python) => {
+        if !$crate::common::available("the test venv", &$crate::common::python()) {
+            return;
+        }
+    };
 }
 
 /// The uncompressed content of a gzip file.
