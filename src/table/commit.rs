@@ -24,12 +24,13 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
+use super::io::{
+    CONCURRENCY, delete, delete_all, get_json, list, meta_path, now, put_json, set_aside,
+    store_error, subfolders, tidy_local,
+};
 use super::lease::{Lease, LeaseOptions};
 use super::state::{self, ScopeState, SourceEntry};
-use super::{
-    CONCURRENCY, CommitError, Dest, Opened, TABLE_DIR, TableMeta, delete, delete_all, get_json,
-    list, meta_path, now, put_json, set_aside, store_error, subfolders, tidy_local,
-};
+use super::{CommitError, Dest, Opened, TABLE_DIR, TableMeta};
 use crate::hooks::crash_point;
 use crate::store::Location;
 

@@ -22,7 +22,8 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersio
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
-use super::{CommitError, Opened, meta_path, now, store_error};
+use super::io::{list, meta_path, now, store_error};
+use super::{CommitError, Opened};
 use crate::store::Location;
 
 /// How a run takes its lease.
@@ -281,7 +282,7 @@ pub fn conflicts(a: &str, b: &str) -> bool {
 pub async fn conflicting_holders(loc: &Location, ours: &str) -> Result<Vec<String>, CommitError> {
     let dir = meta_path(loc, "lease");
     let mut held = Vec::new();
-    for path in super::list(loc, &dir).await? {
+    for path in list(loc, &dir).await? {
         let Some(file) = path.filename() else {
             continue;
         };
