@@ -942,26 +942,72 @@ mod tests {
         assert!(!conflicts("main", "main"));
     }
 
-    #[tokio::test]
+    /// What the waiting-run test observes, in the order it happens.
+    #[derive(Debug, PartialEq)]
+    enum Event {
+        /// The waiter found the lease held and started to wait (its `say`).
+        Waiting,
+        /// The holder is about to give the lease back.
+        Releasing,
+        /// The waiter has the lease.
+        Taken,
+    }
+
+    /// Where the waiter's `say` reports: `say` is a plain `fn`, so it can only reach a static.
+    static EVENTS: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Event>>> = Mutex::new(None);
+
+    fn report(event: Event) {
+        if let Some(events) = EVENTS.lock().unwrap().as_ref() {
+            let _ = events.send(event);
+        }
+    }
+
+    /// The waiter really waits: it sees the lease held and says so while the holder still holds
+    /// it, and gets it only after the holder ends. Two worker threads, so the waiter runs beside
+    /// the test rather than only when the test yields; the order comes from events, not sleeps.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_waiting_run_gets_the_lease_when_the_holder_ends() {
         let dir = tempfile::tempdir().unwrap();
         let loc = Location::parse(dir.path().to_str().unwrap()).unwrap();
+        let (events, mut observed) = tokio::sync::mpsc::unbounded_channel();
+        *EVENTS.lock().unwrap() = Some(events);
         let mut opened = Opened::default();
         let first = Lease::acquire(&loc, &LeaseOptions::new("main"), "run-1", &mut opened)
             .await
             .unwrap();
         let waiting = LeaseOptions {
             wait: Some(Duration::from_secs(30)),
+            say: |_| report(Event::Waiting),
             ..LeaseOptions::new("main")
         };
         let (loc2, mut opened2) = (loc.clone(), Opened::default());
-        let waiter = tokio::spawn(async move {
-            Lease::acquire(&loc2, &waiting, "run-2", &mut opened2)
-                .await
-                .map(|_| ())
+        let mut waiter = tokio::spawn(async move {
+            let lease = Lease::acquire(&loc2, &waiting, "run-2", &mut opened2).await?;
+            report(Event::Taken);
+            Ok::<_, CommitError>(lease)
         });
+
+        // The waiter must start waiting while run-1 holds the lease, not end.
+        tokio::select! {
+            event = observed.recv() => assert_eq!(event, Some(Event::Waiting)),
+            ended = &mut waiter => panic!(
+                "the waiter ended without waiting for the lease: {:?}",
+                ended.unwrap().map(|_| ())
+            ),
+        }
+        assert!(!waiter.is_finished(), "the waiter got a held lease");
+
+        report(Event::Releasing);
         first.release().await;
         drop(first);
-        waiter.await.unwrap().unwrap();
+        let second = waiter.await.unwrap().unwrap();
+        assert_eq!(second.name(), "main");
+
+        *EVENTS.lock().unwrap() = None;
+        let mut order = Vec::new();
+        while let Ok(event) = observed.try_recv() {
+            order.push(event);
+        }
+        assert_eq!(order, [Event::Releasing, Event::Taken]);
     }
 }
