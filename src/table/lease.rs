@@ -12,6 +12,9 @@
 //!   ends. The file also says who holds it, for the message a waiting run prints.
 //! - A store without conditional writes (S3 with conditional put disabled) cannot be locked: the
 //!   run says so in one warning and goes on.
+//!
+//! Both kinds wait the same way: one loop (`wait_for`) looks at the lease until it is taken or
+//! the run's `--wait` is over, and each kind (a `Claim`) only says what one look found.
 
 use std::io::{Read, Seek, Write};
 use std::sync::{Arc, Mutex};

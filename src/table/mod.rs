@@ -20,7 +20,7 @@
 //!
 //! This file is the table's face: its layout, [`Dest`] (a DEST opened for one run) and the reads
 //! of the table that queries share. The object operations the bookkeeping is built from (JSON
-//! reads and writes, listings, deletes) are in [`io`].
+//! reads and writes, listings, deletes) are in `io` (io.rs).
 
 pub mod commit;
 mod io;
