@@ -24,12 +24,13 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
+use super::io::{
+    CONCURRENCY, delete, delete_all, get_json, list, meta_path, now, put_json, set_aside,
+    store_error, subfolders, tidy_local,
+};
 use super::lease::{Lease, LeaseOptions};
 use super::state::{self, ScopeState, SourceEntry};
-use super::{
-    CONCURRENCY, CommitError, Dest, Opened, TABLE_DIR, TableMeta, delete, delete_all, get_json,
-    list, meta_path, now, put_json, set_aside, store_error, subfolders, tidy_local,
-};
+use super::{CommitError, Dest, Opened, TABLE_DIR, TableMeta};
 use crate::hooks::crash_point;
 use crate::store::Location;
 
@@ -162,17 +163,7 @@ async fn finish(
         .map(|(from, to)| {
             let first = &first;
             async move {
-                let (from, to) = (loc.child(&[from]), loc.child(&[to]));
-                let moved = match loc.store.rename(&from, &to).await {
-                    Ok(()) => true,
-                    // Moved before an interruption, or lost.
-                    Err(object_store::Error::NotFound { .. }) => match loc.store.head(&to).await {
-                        Ok(_) => true,
-                        Err(object_store::Error::NotFound { .. }) => false,
-                        Err(e) => return Err(store_error(loc, &to, &e)),
-                    },
-                    Err(e) => return Err(store_error(loc, &to, &e)),
-                };
+                let moved = move_in(loc, from, to).await?;
                 first.call_once(|| crash_point("after-first-move"));
                 Ok(moved)
             }
@@ -219,6 +210,21 @@ async fn finish(
     }
     tidy_local(loc, &staging_dir(loc, journal));
     Ok(Finished::Done)
+}
+
+/// Moves one staged file (`from`, relative to DEST) into the table (`to`): whether it is there
+/// now. A file already moved (before an interruption) is there; `false`: it was lost.
+async fn move_in(loc: &Location, from: &str, to: &str) -> Result<bool, CommitError> {
+    let (from, to) = (loc.child(&[from]), loc.child(&[to]));
+    match loc.store.rename(&from, &to).await {
+        Ok(()) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => match loc.store.head(&to).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(store_error(loc, &to, &e)),
+        },
+        Err(e) => Err(store_error(loc, &to, &e)),
+    }
 }
 
 fn staging_dir(loc: &Location, journal: &Journal) -> Path {

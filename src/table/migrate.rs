@@ -13,11 +13,9 @@ use object_store::ObjectStoreExt;
 use serde::Deserialize;
 
 use super::commit::{Journal, finish_journal};
+use super::io::{delete, delete_all, get_json, list, meta_path, now, put_json};
 use super::state::{self, SourceEntry};
-use super::{
-    CommitError, Dest, LAYOUT_VERSION, MAIN_LEASE, Opened, TableMeta, delete, delete_all, get_json,
-    list, meta_path, put_json,
-};
+use super::{CommitError, Dest, LAYOUT_VERSION, MAIN_LEASE, Opened, TableMeta};
 use crate::sources;
 
 /// Sources held in memory before they are written out as segments.
@@ -51,7 +49,7 @@ pub(super) async fn run(
             lease: MAIN_LEASE.into(),
             run_id: old.record.run_id,
             checkpoint: 0,
-            created: super::now(),
+            created: now(),
             trailpq_version: String::new(),
             records: 0,
             moves: old.moves,

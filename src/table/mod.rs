@@ -17,8 +17,13 @@
 //! the files are moved into the table, the sources are recorded ([`state`]) and the journal is
 //! retired. Once a journal exists the commit is decided and only ever rolled forward, by this run
 //! or the next; nothing it needs is deleted before it is complete.
+//!
+//! This file is the table's face: its layout, [`Dest`] (a DEST opened for one run) and the reads
+//! of the table that queries share. The object operations the bookkeeping is built from (JSON
+//! reads and writes, listings, deletes) are in `io` (io.rs).
 
 pub mod commit;
+mod io;
 pub mod lease;
 mod migrate;
 pub mod state;
@@ -28,13 +33,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use object_store::path::Path;
-use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Location, StoreError, describe};
+use io::{delete_all, get_json, meta_path, put_json, set_aside};
 use lease::{Lease, LeaseOptions};
 
 /// The table's folder under DEST.
@@ -98,11 +102,6 @@ pub async fn partition_columns(loc: &Location) -> Result<Option<Vec<String>>, St
     }))
 }
 
-/// A path under `DEST/_trailpq/`.
-pub fn meta_path(loc: &Location, rel: &str) -> Path {
-    loc.child(&[META_DIR, rel])
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {
     #[error("{dest} is in use by {holder}; {advice}")]
@@ -128,115 +127,6 @@ pub enum CommitError {
         source: Box<CommitError>,
     },
 }
-
-fn store_error(loc: &Location, path: &Path, e: &object_store::Error) -> CommitError {
-    CommitError::Store {
-        location: loc.display(path),
-        message: describe(e),
-    }
-}
-
-async fn get_json<T: for<'de> Deserialize<'de>>(
-    loc: &Location,
-    path: &Path,
-) -> Result<Option<T>, CommitError> {
-    match loc.get_bytes(path).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            CommitError::Corrupt(format!(
-                "{} is not valid: {e}; if you did not edit it, please report this",
-                loc.display(path)
-            ))
-        }),
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(store_error(loc, path, &e)),
-    }
-}
-
-async fn put_json<T: Serialize>(loc: &Location, path: &Path, value: &T) -> Result<(), CommitError> {
-    let bytes = serde_json::to_vec(value).expect("bookkeeping serializes");
-    loc.store
-        .put(path, PutPayload::from(Bytes::from(bytes)))
-        .await
-        .map(|_| ())
-        .map_err(|e| store_error(loc, path, &e))
-}
-
-/// Moves a bookkeeping object that cannot be read out of the way, into `_trailpq/damaged/`, so it
-/// cannot make every later run fail. Returns the warning to give.
-async fn set_aside(loc: &Location, path: &Path, why: &str) -> Result<String, CommitError> {
-    let rel = loc.relative(path);
-    let rel = rel.strip_prefix(&format!("{META_DIR}/")).unwrap_or(&rel);
-    let aside = meta_path(loc, &format!("damaged/{rel}"));
-    loc.store
-        .rename(path, &aside)
-        .await
-        .map_err(|e| store_error(loc, path, &e))?;
-    Ok(format!("{why}; it was moved to {}", loc.display(&aside)))
-}
-
-/// Every object under a prefix, sorted.
-async fn list(loc: &Location, prefix: &Path) -> Result<Vec<Path>, CommitError> {
-    let mut paths: Vec<Path> = loc
-        .store
-        .list(Some(prefix))
-        .map_ok(|m| m.location)
-        .try_collect()
-        .await
-        .map_err(|e| store_error(loc, prefix, &e))?;
-    paths.sort();
-    Ok(paths)
-}
-
-/// The names of the folders right under a prefix.
-async fn subfolders(loc: &Location, prefix: &Path) -> Result<Vec<String>, CommitError> {
-    let listed = loc
-        .store
-        .list_with_delimiter(Some(prefix))
-        .await
-        .map_err(|e| store_error(loc, prefix, &e))?;
-    let mut names: Vec<String> = listed
-        .common_prefixes
-        .iter()
-        .filter_map(|p| p.filename().map(str::to_string))
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
-async fn delete(loc: &Location, path: &Path) -> Result<(), CommitError> {
-    match loc.store.delete(path).await {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(store_error(loc, path, &e)),
-    }
-}
-
-/// Deletes every object under a prefix (and, on a local disk, the emptied folders).
-async fn delete_all(loc: &Location, prefix: &Path) -> Result<usize, CommitError> {
-    let paths = list(loc, prefix).await?;
-    let deleted = paths.len();
-    futures::stream::iter(paths)
-        .map(|path| async move { delete(loc, &path).await })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await?;
-    tidy_local(loc, prefix);
-    Ok(deleted)
-}
-
-/// On a local disk, moving or deleting files leaves empty folders behind: removes the folder of
-/// `prefix` and its parent, if that is then empty.
-fn tidy_local(loc: &Location, prefix: &Path) {
-    if loc.is_local() {
-        let dir = std::path::PathBuf::from(loc.display(prefix));
-        let _ = std::fs::remove_dir_all(&dir);
-        if let Some(parent) = dir.parent() {
-            let _ = std::fs::remove_dir(parent);
-        }
-    }
-}
-
-/// Requests in flight at once for moves, deletes and state reads.
-const CONCURRENCY: usize = 16;
 
 /// How a run opens DEST.
 #[derive(Debug, Clone)]
@@ -443,8 +333,4 @@ impl Staging {
     fn rel(&self, rel: &str) -> String {
         format!("{}/{rel}", self.prefix)
     }
-}
-
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

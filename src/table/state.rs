@@ -25,7 +25,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
-use super::{CONCURRENCY, CommitError, delete, get_json, list, meta_path, put_json, set_aside};
+use super::CommitError;
+use super::io::{CONCURRENCY, delete, get_json, list, meta_path, put_json, set_aside, subfolders};
 use crate::store::Location;
 
 /// Where a lease's incremental listing resumes: per region folder of the CloudTrail layout
@@ -85,7 +86,7 @@ pub async fn days_with_state(
     folder: &str,
 ) -> Result<std::collections::BTreeSet<NaiveDate>, CommitError> {
     let dir = scope_dir(loc, folder);
-    Ok(super::subfolders(loc, &dir)
+    Ok(subfolders(loc, &dir)
         .await?
         .iter()
         .filter_map(|name| NaiveDate::parse_from_str(name, "%Y-%m-%d").ok())
