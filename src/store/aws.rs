@@ -341,16 +341,9 @@ fn sdk_sources(
 
 /// The one-line message of a failure to get credentials (object_store wraps it; `describe`
 /// finds it again).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct CredentialsUnavailable(pub String);
-
-impl std::fmt::Display for CredentialsUnavailable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CredentialsUnavailable {}
 
 /// When credentials fetched at `fetched` and expiring at `expires` are fetched again:
 /// [`REFRESH_EARLY`] before they expire, or halfway through a shorter life (so short-lived
