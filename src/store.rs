@@ -6,17 +6,22 @@
 //! come from the AWS SDK's provider chain (profiles, SSO, credential_process, roles, web identity,
 //! container and instance credentials) unless static keys are in the environment: see [`aws`].
 //!
-//! The one setting from the command line, `--profile`, is process-wide ([`configure`]), so every
-//! [`Location::parse`] of a run uses it without each caller passing it on.
+//! The one setting from the command line, `--profile`, is given once a run ([`configure`]) rather
+//! than to each [`Location::parse`]: the locations are parsed in four modules, each a few calls
+//! below the command, and every `s3://` location of a run must share one credentials cache anyway
+//! (one `credential_process` run, one SSO or STS call a run, not one a location). That cache is
+//! process-wide state whoever passes the options, so the options live beside it, in `RUN`, the
+//! one static of this module and of [`aws`].
 
 pub mod aws;
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
+use object_store::client::{HttpError, HttpErrorKind};
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::list::PaginatedListStore;
 use object_store::local::LocalFileSystem;
@@ -50,63 +55,110 @@ pub struct StoreOptions {
     pub profile: Option<String>,
 }
 
-static OPTIONS: RwLock<StoreOptions> = RwLock::new(StoreOptions { profile: None });
+/// The options of the run, and how its `s3://` requests are signed.
+struct Run {
+    options: StoreOptions,
+    /// Decided, and the AWS profile read, at the run's first `s3://` location; then shared by
+    /// all of them.
+    s3: Option<Result<aws::S3Signing, aws::ProfileError>>,
+}
+
+static RUN: Mutex<Run> = Mutex::new(Run {
+    options: StoreOptions { profile: None },
+    s3: None,
+});
+
+fn run() -> MutexGuard<'static, Run> {
+    RUN.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Sets the options every later [`Location::parse`] uses: once, before the command runs.
 pub fn configure(options: StoreOptions) {
-    *OPTIONS.write().unwrap_or_else(PoisonError::into_inner) = options;
+    *run() = Run { options, s3: None };
 }
 
-/// The options set by [`configure`] (the defaults if it was not called).
-pub fn options() -> StoreOptions {
-    OPTIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
+/// How the run's `s3://` requests are signed (decided at the first one).
+fn s3_signing() -> Result<aws::S3Signing, aws::ProfileError> {
+    let mut run = run();
+    let Run { options, s3 } = &mut *run;
+    s3.get_or_insert_with(|| aws::s3_signing(options)).clone()
 }
 
 /// Turns an `object_store` error into a one-line, actionable message: the HTTP status and the
 /// service's error code when there are some, and what to check.
 pub fn describe(error: &object_store::Error) -> String {
     // No credentials, or a source of them failed: the message says it all.
-    if let Some(message) = aws::unavailable(error) {
-        return message;
+    if let Some(unavailable) = cause::<aws::CredentialsUnavailable>(error) {
+        return unavailable.to_string();
     }
+    // object_store keeps an answer's status and body, and the URL of a request, in its RetryError,
+    // whose type is private (`client::retry`): its message is the only way to them.
     let text = error.to_string();
     let between = |start: &str, end: &str| {
         let from = text.find(start)? + start.len();
         let to = text[from..].find(end)? + from;
         Some(text[from..to].trim().to_string())
     };
+    // The request got no answer: object_store's HttpError says why; name the endpoint.
+    let unanswered = cause::<HttpError>(error).and_then(|e| match e.kind() {
+        HttpErrorKind::Connect => Some("cannot reach"),
+        HttpErrorKind::Timeout => Some("no answer in time from"),
+        HttpErrorKind::Request | HttpErrorKind::Interrupted => {
+            Some("the connection broke off with")
+        }
+        // An answer that could not be read.
+        _ => None,
+    });
+    if let Some(what) = unanswered {
+        let endpoint = (text.split_whitespace())
+            .filter_map(|word| Url::parse(word).ok())
+            .find(|url| matches!(url.scheme(), "http" | "https"))
+            .map_or("the object store".into(), |url| {
+                url.origin().ascii_serialization()
+            });
+        return format!("{what} {endpoint} (check AWS_ENDPOINT_URL, the network and the region)");
+    }
     let code = between("<Code>", "</Code>");
     let status = between("status code: ", ":").filter(|s| s.len() < 40);
     let hint = match code.as_deref() {
         Some("SignatureDoesNotMatch" | "InvalidAccessKeyId" | "ExpiredToken" | "InvalidToken") => {
-            aws::credentials_hint()
+            credentials_hint()
         }
-        Some("AccessDenied") => " (the credentials are not allowed to do this)".into(),
         Some("NoSuchBucket") => " (no such bucket)".into(),
         Some("PermanentRedirect" | "AuthorizationHeaderMalformed") => {
             " (the bucket is in another region: set AWS_REGION or the profile's region)".into()
         }
+        // Another 403 (only the HTTP stores return PermissionDenied).
+        _ if matches!(error, object_store::Error::PermissionDenied { .. }) => {
+            " (the credentials are not allowed to do this)".into()
+        }
         _ => String::new(),
     };
-    if text.contains("error sending request") || text.contains("dns error") {
-        // Nothing answered: name the endpoint rather than the request.
-        let endpoint = between("GET ", " ")
-            .or_else(|| between("PUT ", " "))
-            .unwrap_or_default();
-        let endpoint = endpoint.split('/').take(3).collect::<Vec<_>>().join("/");
-        return format!(
-            "cannot reach {endpoint} (check AWS_ENDPOINT_URL, the network and the region)"
-        );
-    }
     match (status, code) {
         (Some(status), Some(code)) => format!("{status}, {code}{hint}"),
         (Some(status), None) => format!("{status}{hint}"),
         // object_store errors nest their causes; one line is enough.
         _ => format!("{}{hint}", text.lines().next().unwrap_or_default()),
     }
+}
+
+/// The first cause of `error` (or `error` itself) of type `E`.
+fn cause<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    std::iter::successors(Some(error), |&e| e.source()).find_map(|e| e.downcast_ref::<E>())
+}
+
+/// What to check when S3 rejects the credentials: where the SDK got them, else the variables
+/// object_store read them from.
+fn credentials_hint() -> String {
+    let sdk = match &run().s3 {
+        Some(Ok(aws::S3Signing::Sdk { credentials, .. })) => credentials.hint(),
+        _ => None,
+    };
+    sdk.unwrap_or_else(|| {
+        " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)".into()
+    })
 }
 
 /// A local folder or file, or a prefix in an object store.
@@ -127,11 +179,6 @@ pub struct Location {
 impl Location {
     /// Parses a SOURCE or DEST argument, with the options of the run ([`configure`]).
     pub fn parse(given: &str) -> Result<Self, StoreError> {
-        Self::parse_with(given, &options())
-    }
-
-    /// Parses a SOURCE or DEST argument with these options.
-    pub fn parse_with(given: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let unsupported = |why: &str| StoreError::Unsupported(given.to_string(), why.to_string());
         if !given.contains("://") {
             return Self::local(given, PathBuf::from(given));
@@ -147,7 +194,7 @@ impl Location {
                 return Self::local(given, path);
             }
             "s3" | "s3a" => both(
-                s3_builder(given, options)?
+                s3_builder(given)?
                     .with_url(given)
                     .with_retry(retry_config()?)
                     .build()
@@ -261,28 +308,27 @@ fn both<S: ObjectStore + PaginatedListStore>(
     (store.clone(), store)
 }
 
-/// object_store's S3 builder from the environment, with the AWS SDK's credentials and the
-/// profile's region when [`aws::s3_auth`] says so.
-fn s3_builder(given: &str, options: &StoreOptions) -> Result<AmazonS3Builder, StoreError> {
+/// object_store's S3 builder from the environment, with the AWS SDK's credentials and region
+/// when they sign the run's requests.
+fn s3_builder(given: &str) -> Result<AmazonS3Builder, StoreError> {
     let builder = AmazonS3Builder::from_env();
-    let aws::S3Auth::Chain(choice) = aws::s3_auth(options, |k| std::env::var(k).ok()) else {
-        return Ok(builder);
-    };
-    let env = aws_types::os_shim_internal::Env::real();
-    let info = aws::read_profile(&env, &choice).map_err(|e| match e {
-        aws::ProfileError::Unknown(message) => StoreError::UnknownProfile(message),
-        aws::ProfileError::Unreadable(message) => StoreError::Config(given.to_string(), message),
-    })?;
-    let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|r| !r.trim().is_empty()));
-    let builder = match (&env_region, &info.region) {
-        // object_store read AWS_REGION or AWS_DEFAULT_REGION already.
-        (None, Some(region)) => builder.with_region(region),
-        _ => builder,
-    };
-    let region = env_region.or_else(|| info.region.clone());
-    Ok(builder.with_credentials(aws::shared_credentials(&info, region)))
+    match s3_signing() {
+        Ok(aws::S3Signing::Environment) => Ok(builder),
+        Ok(aws::S3Signing::Sdk {
+            region,
+            credentials,
+        }) => {
+            let builder = match region {
+                Some(region) => builder.with_region(region.as_ref()),
+                None => builder,
+            };
+            Ok(builder.with_credentials(credentials))
+        }
+        Err(aws::ProfileError::Unknown(message)) => Err(StoreError::UnknownProfile(message)),
+        Err(aws::ProfileError::Unreadable(message)) => {
+            Err(StoreError::Config(given.to_string(), message))
+        }
+    }
 }
 
 /// How often a failed request is tried: `AWS_MAX_ATTEMPTS` (attempts in all, as the AWS CLI
@@ -372,6 +418,32 @@ mod tests {
             .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].location, path);
+    }
+
+    #[test]
+    fn errors_are_described_by_their_types_where_object_store_has_some() {
+        let generic =
+            |source: Box<dyn std::error::Error + Send + Sync>| object_store::Error::Generic {
+                store: "S3",
+                source,
+            };
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let unreachable = generic(Box::new(HttpError::new(HttpErrorKind::Connect, refused)));
+        assert_eq!(
+            describe(&unreachable),
+            "cannot reach the object store (check AWS_ENDPOINT_URL, the network and the region)"
+        );
+        let message = "no AWS credentials found; tried …";
+        let unavailable = generic(Box::new(aws::CredentialsUnavailable(message.into())));
+        assert_eq!(describe(&unavailable), message);
+        let denied = object_store::Error::PermissionDenied {
+            path: "x".into(),
+            source: "Server returned non-2xx status code: 403 Forbidden: ".into(),
+        };
+        assert_eq!(
+            describe(&denied),
+            "403 Forbidden (the credentials are not allowed to do this)"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! S3 credentials as AWS users have them: the AWS SDK's credential providers (`aws-config`),
-//! bridged into object_store, behind a cache that refreshes credentials shortly before they expire.
+//! bridged into object_store behind the SDK's expiring cache.
 //!
-//! When the SDK is used ([`s3_auth`]): for every `s3://` location, unless `AWS_SKIP_SIGNATURE` is
-//! set, or static keys are in the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) and
-//! no `--profile` was given; in those two cases object_store's `from_env` signs (or does not) as
-//! it always did. `--profile` wins over keys in the environment, as in the AWS CLI.
+//! When the SDK is used (`profile_choice`): for every `s3://` location, unless
+//! `AWS_SKIP_SIGNATURE` is set, or static keys are in the environment (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`) and no `--profile` was given; in those two cases object_store's
+//! `from_env` signs (or does not) as it always did. `--profile` wins over keys in the
+//! environment, as in the AWS CLI.
 //!
 //! The sources, in the order the SDK's default chain tries them (the environment's keys were
 //! looked at already): the profile (`--profile`, else `AWS_PROFILE`, else `default`) in
@@ -12,25 +13,34 @@
 //! its static keys, IAM Identity Center (SSO) session, `credential_process` or role
 //! (`role_arn` with `source_profile` or `credential_source`); web identity
 //! (`AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`, as on EKS); ECS/EKS container credentials;
-//! EC2 instance metadata.
+//! EC2 instance metadata. The region (of the S3 requests, and of the STS and SSO calls) comes
+//! from the SDK's region chain without its last link: `AWS_REGION` or `AWS_DEFAULT_REGION`, else
+//! the profile's. Its last link asks the instance metadata, which off EC2 would cost every run
+//! seconds for nothing.
 //!
-//! object_store asks for a credential before every request; [`SdkCredentials`] answers from its
-//! cache and runs the chain only when the cached credentials are near their expiry (one refresh at
-//! a time, the other requests wait for it), so a long run gets fresh credentials without running
-//! `credential_process` or calling STS per request.
+//! object_store asks for a credential before every request; [`SdkCredentials`] answers from the
+//! SDK's `ExpiringCache` (the cache its `IdentityCache::lazy()` is built on: one load at a time,
+//! the other requests wait for it) and runs the chain again only when `refresh_at` says, so a
+//! long run gets fresh credentials without running `credential_process` or calling STS per
+//! request. `IdentityCache::lazy()` itself is not used: outside an SDK client it needs a full set
+//! of `RuntimeComponents` (buildable only from the SDK's test fakes), and it refreshes every
+//! identity a fixed time before its expiry, which short-lived credentials do not outlive.
 //!
 //! Secrets never leave this module but in the `AwsCredential` object_store signs with: no
 //! message, `Debug` output or report holds a secret key, session token or process output.
 
 use std::borrow::Cow;
-use std::error::Error as _;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::imds;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::profile::{Profile, ProfileFileCredentialsProvider, ProfileSet};
 use aws_config::provider_config::ProviderConfig;
 use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
@@ -39,21 +49,19 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime::expiring_cache::ExpiringCache;
 use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
-use futures::FutureExt;
 use object_store::CredentialProvider;
 use object_store::aws::AwsCredential;
 
 use super::StoreOptions;
 
-/// How long before their expiry credentials are refreshed (at most half their lifetime, so that
-/// short-lived credentials are not fetched again on every request).
+/// How long before their expiry credentials are fetched again. object_store signs a request
+/// once and retries it as signed for up to 3 minutes, so credentials must outlive that.
 const REFRESH_EARLY: Duration = Duration::from_secs(5 * 60);
-/// Credentials are used at least this long once fetched, even if they claim to expire sooner.
-const MIN_REUSE: Duration = Duration::from_secs(5);
-/// After a failed refresh, still-valid credentials are used this long before trying again.
-const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
+/// Credentials without an expiry are fetched again after this long, as the SDK's own cache does.
+const UNEXPIRING_REUSE: Duration = Duration::from_secs(15 * 60);
 /// EC2 instance metadata: each of the (at most 2) attempts of a request gives up after 1 s
 /// connecting and 1 s waiting for the answer, so off EC2 the probe costs about 1–2 s (one token
 /// request that cannot connect), and it is cut off after 4 s whatever happens.
@@ -63,25 +71,15 @@ const IMDS_BUDGET: Duration = Duration::from_secs(4);
 /// The longest error detail taken from the SDK into a message.
 const DETAIL_CHARS: usize = 300;
 
-/// How requests to an `s3://` location are signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum S3Auth {
-    /// object_store's `from_env` alone, as before the SDK chain: static keys in the environment,
-    /// or `AWS_SKIP_SIGNATURE`.
-    Environment,
-    /// The SDK's providers, for this profile.
-    Chain(ProfileChoice),
-}
-
 /// The profile credentials and region are read from, and why that one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct ProfileChoice {
-    pub name: String,
-    pub origin: Origin,
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProfileChoice {
+    name: String,
+    origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Origin {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
     /// `--profile NAME`: keys in the environment are ignored.
     Flag,
     /// `AWS_PROFILE`.
@@ -100,42 +98,94 @@ impl ProfileChoice {
     }
 }
 
-/// Decides how `s3://` requests are signed, from the options and the environment (`var`).
-pub(crate) fn s3_auth(options: &StoreOptions, var: impl Fn(&str) -> Option<String>) -> S3Auth {
+/// The profile the SDK's providers sign `s3://` requests with, from the options and the
+/// environment (`var`); `None`: object_store's `from_env` signs them (static keys in the
+/// environment), or nothing does (`AWS_SKIP_SIGNATURE`).
+fn profile_choice(
+    options: &StoreOptions,
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<ProfileChoice> {
     let truthy = |v: String| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "1" | "yes" | "on"
-        )
+        let v = v.trim().to_ascii_lowercase();
+        matches!(v.as_str(), "true" | "1" | "yes" | "on")
     };
     if var("AWS_SKIP_SIGNATURE").is_some_and(truthy) {
-        return S3Auth::Environment;
+        return None;
     }
-    if let Some(name) = &options.profile {
-        return S3Auth::Chain(ProfileChoice {
-            name: name.clone(),
-            origin: Origin::Flag,
+    let (name, origin) = match (&options.profile, var("AWS_PROFILE")) {
+        (Some(name), _) => (name.clone(), Origin::Flag),
+        // Either key alone is object_store's to report (a missing access key or secret).
+        _ if var("AWS_ACCESS_KEY_ID").is_some() || var("AWS_SECRET_ACCESS_KEY").is_some() => {
+            return None;
+        }
+        (None, Some(name)) if !name.trim().is_empty() => (name, Origin::Env),
+        (None, _) => ("default".into(), Origin::Default),
+    };
+    Some(ProfileChoice { name, origin })
+}
+
+/// How the `s3://` requests of a run are signed.
+#[derive(Debug, Clone)]
+pub(crate) enum S3Signing {
+    /// object_store's `from_env` alone: static keys in the environment, or `AWS_SKIP_SIGNATURE`.
+    Environment,
+    /// The SDK's providers, in the region of the SDK's chain (`None`: object_store's default).
+    Sdk {
+        region: Option<Region>,
+        credentials: Arc<SdkCredentials>,
+    },
+}
+
+/// Decides how `s3://` requests are signed with these options and, when the SDK signs them,
+/// reads the profile and the region: once a run, as every location shares the credentials.
+pub(crate) fn s3_signing(options: &StoreOptions) -> Result<S3Signing, ProfileError> {
+    let Some(choice) = profile_choice(options, |k| std::env::var(k).ok()) else {
+        return Ok(S3Signing::Environment);
+    };
+    let (info, region) = run_to_end(async {
+        let info = read_profile(&Env::real(), &choice).await?;
+        let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+            .or_else(
+                ProfileFileRegionProvider::builder()
+                    .profile_name(&choice.name)
+                    .build(),
+            )
+            .region()
+            .await;
+        Ok((info, region))
+    })?;
+    let sources = sdk_sources(&info, region.clone());
+    Ok(S3Signing::Sdk {
+        region,
+        credentials: Arc::new(SdkCredentials::new(info, sources)),
+    })
+}
+
+/// Runs the SDK's loaders to their end from synchronous code (`Location::parse` runs inside the
+/// product's runtime and outside any): on a thread and a runtime of their own, so they may await
+/// whatever they like, and no runtime blocks inside another.
+fn run_to_end<T: Send>(
+    load: impl Future<Output = Result<T, ProfileError>> + Send,
+) -> Result<T, ProfileError> {
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| {
+                    ProfileError::Unreadable(format!("cannot read the AWS profiles: {e}"))
+                })?
+                .block_on(load)
         });
-    }
-    // Either key alone is object_store's to report (a missing access key or secret), as before.
-    if var("AWS_ACCESS_KEY_ID").is_some() || var("AWS_SECRET_ACCESS_KEY").is_some() {
-        return S3Auth::Environment;
-    }
-    match var("AWS_PROFILE").filter(|p| !p.trim().is_empty()) {
-        Some(name) => S3Auth::Chain(ProfileChoice {
-            name,
-            origin: Origin::Env,
-        }),
-        None => S3Auth::Chain(ProfileChoice {
-            name: "default".into(),
-            origin: Origin::Default,
-        }),
-    }
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The kind of credentials a profile holds, by the settings the SDK acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ProfileKind {
+enum ProfileKind {
     AssumeRole,
     WebIdentity,
     Sso,
@@ -174,14 +224,12 @@ impl ProfileKind {
 
 /// What the AWS config files say about the chosen profile.
 #[derive(Debug, Clone)]
-pub(crate) struct ProfileInfo {
-    pub choice: ProfileChoice,
+struct ProfileInfo {
+    choice: ProfileChoice,
     /// "~/.aws/config or ~/.aws/credentials", with the paths the environment chose.
-    pub files: String,
-    pub exists: bool,
-    pub kind: Option<ProfileKind>,
-    /// The profile's `region`.
-    pub region: Option<String>,
+    files: String,
+    exists: bool,
+    kind: Option<ProfileKind>,
 }
 
 /// Why the profile cannot be used.
@@ -195,15 +243,23 @@ pub(crate) enum ProfileError {
 
 /// Reads the profile files (as the SDK does: `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`,
 /// `HOME` from `env`) and the chosen profile in them.
-pub(crate) fn read_profile(env: &Env, choice: &ProfileChoice) -> Result<ProfileInfo, ProfileError> {
+async fn read_profile(env: &Env, choice: &ProfileChoice) -> Result<ProfileInfo, ProfileError> {
     let path = |var: &str, default: &str| env.get(var).unwrap_or_else(|_| default.to_string());
     let files = format!(
         "{} or {}",
         path("AWS_CONFIG_FILE", "~/.aws/config"),
         path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
     );
-    let set = load_profiles(env, &choice.name)
-        .map_err(|e| ProfileError::Unreadable(format!("cannot read the AWS profiles: {e}")))?;
+    let name = Cow::Owned(choice.name.clone());
+    let set: ProfileSet =
+        aws_config::profile::load(&Fs::real(), env, &EnvConfigFiles::default(), Some(name))
+            .await
+            .map_err(|e| {
+                ProfileError::Unreadable(format!(
+                    "cannot read the AWS profiles: {}",
+                    one_line(&error_chain(&e))
+                ))
+            })?;
     let profile = set.get_profile(&choice.name);
     if profile.is_none() && choice.origin != Origin::Default {
         let mut names: Vec<&str> = set.profiles().collect();
@@ -222,31 +278,12 @@ pub(crate) fn read_profile(env: &Env, choice: &ProfileChoice) -> Result<ProfileI
         files,
         exists: profile.is_some(),
         kind: profile.and_then(ProfileKind::of),
-        region: profile
-            .and_then(|p| p.get("region"))
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string),
     })
-}
-
-/// The SDK's profile parser. Its reads are synchronous (`Fs` reads with `std::fs` inside an
-/// `async fn`), so the future is ready at its first poll and this is usable from `Location::parse`
-/// in or out of a runtime; a unit test pins that.
-fn load_profiles(env: &Env, name: &str) -> Result<ProfileSet, String> {
-    let fs = Fs::real();
-    let files = EnvConfigFiles::default();
-    let load = aws_config::profile::load(&fs, env, &files, Some(Cow::Owned(name.to_string())));
-    match load.now_or_never() {
-        Some(Ok(set)) => Ok(set),
-        Some(Err(e)) => Err(one_line(&error_chain(&e))),
-        None => Err("the AWS SDK read the profile files asynchronously".into()),
-    }
 }
 
 /// The AWS credential sources after the environment, in the SDK's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
+enum Source {
     Profile,
     WebIdentity,
     Container,
@@ -254,9 +291,9 @@ pub(crate) enum Source {
 }
 
 /// Builds the SDK's providers for `info`'s profile; `region` is for STS and SSO calls.
-pub(crate) fn sdk_sources(
+fn sdk_sources(
     info: &ProfileInfo,
-    region: Option<String>,
+    region: Option<Region>,
 ) -> Vec<(Source, SharedCredentialsProvider)> {
     // The SDK's own HTTPS client (hyper 1 and rustls with ring, as object_store's reqwest), for
     // STS, SSO, container and instance-metadata calls; its default would build aws-lc-sys.
@@ -268,7 +305,7 @@ pub(crate) fn sdk_sources(
     let conf = ProviderConfig::without_region()
         .with_http_client(http)
         .with_behavior_version(Some(BehaviorVersion::latest()))
-        .with_region(region.map(Region::new));
+        .with_region(region);
     let imds_client = imds::Client::builder()
         .configure(&conf)
         .max_attempts(IMDS_ATTEMPTS)
@@ -276,87 +313,58 @@ pub(crate) fn sdk_sources(
         .read_timeout(IMDS_TIMEOUT)
         .operation_timeout(IMDS_BUDGET)
         .build();
+    let profile = ProfileFileCredentialsProvider::builder()
+        .configure(&conf)
+        .profile_name(&info.choice.name)
+        .build();
+    let web_identity = WebIdentityTokenCredentialsProvider::builder()
+        .configure(&conf)
+        .build();
+    let container = EcsCredentialsProvider::builder().configure(&conf).build();
+    let metadata = ImdsCredentialsProvider::builder()
+        .configure(&conf)
+        .imds_client(imds_client)
+        .build();
     vec![
-        (
-            Source::Profile,
-            SharedCredentialsProvider::new(
-                ProfileFileCredentialsProvider::builder()
-                    .configure(&conf)
-                    .profile_name(&info.choice.name)
-                    .build(),
-            ),
-        ),
+        (Source::Profile, SharedCredentialsProvider::new(profile)),
         (
             Source::WebIdentity,
-            SharedCredentialsProvider::new(
-                WebIdentityTokenCredentialsProvider::builder()
-                    .configure(&conf)
-                    .build(),
-            ),
+            SharedCredentialsProvider::new(web_identity),
         ),
-        (
-            Source::Container,
-            SharedCredentialsProvider::new(
-                EcsCredentialsProvider::builder().configure(&conf).build(),
-            ),
-        ),
+        (Source::Container, SharedCredentialsProvider::new(container)),
         (
             Source::InstanceMetadata,
-            SharedCredentialsProvider::new(
-                ImdsCredentialsProvider::builder()
-                    .configure(&conf)
-                    .imds_client(imds_client)
-                    .build(),
-            ),
+            SharedCredentialsProvider::new(metadata),
         ),
     ]
 }
 
 /// The one-line message of a failure to get credentials (object_store wraps it; `describe`
 /// finds it again).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct CredentialsUnavailable(pub String);
 
-impl std::fmt::Display for CredentialsUnavailable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CredentialsUnavailable {}
-
-/// Credentials in the cache.
-struct Cached {
-    credential: Arc<AwsCredential>,
-    expires: Option<SystemTime>,
-    /// When to fetch new ones; `None`: never (they do not expire).
-    refresh_at: Option<SystemTime>,
-}
-
-/// When credentials fetched at `fetched` and expiring at `expires` should be fetched again:
-/// [`REFRESH_EARLY`] before they expire, or halfway through a shorter life, but not sooner than
-/// [`MIN_REUSE`] after fetching; never for credentials that do not expire.
-pub(crate) fn refresh_at(fetched: SystemTime, expires: Option<SystemTime>) -> Option<SystemTime> {
-    let expires = expires?;
+/// When credentials fetched at `fetched` and expiring at `expires` are fetched again:
+/// [`REFRESH_EARLY`] before they expire, or halfway through a shorter life (so short-lived
+/// credentials are not fetched again for every request); [`UNEXPIRING_REUSE`] after fetching if
+/// they do not expire.
+fn refresh_at(fetched: SystemTime, expires: Option<SystemTime>) -> SystemTime {
+    let Some(expires) = expires else {
+        return fetched + UNEXPIRING_REUSE;
+    };
     let life = expires.duration_since(fetched).unwrap_or_default();
-    let early = REFRESH_EARLY.min(life / 2);
-    Some((expires - early).max(fetched + MIN_REUSE))
+    expires - REFRESH_EARLY.min(life / 2)
 }
 
-/// Whether cached credentials due for refresh at `refresh_at` can still be used at `now`.
-pub(crate) fn is_fresh(refresh_at: Option<SystemTime>, now: SystemTime) -> bool {
-    refresh_at.is_none_or(|at| now < at)
-}
-
-/// object_store's credential provider for S3: the SDK's sources behind a cache.
+/// object_store's credential provider for S3: the SDK's sources behind the SDK's cache.
 pub struct SdkCredentials {
     info: ProfileInfo,
     sources: Vec<(Source, SharedCredentialsProvider)>,
-    cache: RwLock<Option<Cached>>,
-    /// Held while the sources are asked: one refresh at a time.
-    refreshing: tokio::sync::Mutex<()>,
-    /// How often the sources were asked (for tests).
-    loads: std::sync::atomic::AtomicUsize,
+    /// Holds the credentials until [`refresh_at`] (the cache's expiry; no buffer of its own).
+    cache: ExpiringCache<Arc<AwsCredential>, object_store::Error>,
+    /// The source of the cached credentials, for the hint of a signature error.
+    answered: Mutex<Option<Source>>,
 }
 
 impl std::fmt::Debug for SdkCredentials {
@@ -368,73 +376,72 @@ impl std::fmt::Debug for SdkCredentials {
     }
 }
 
-/// What the last credentials used came from, for the hint of a signature error.
-static IN_USE: Mutex<Option<String>> = Mutex::new(None);
+#[async_trait::async_trait]
+impl CredentialProvider for SdkCredentials {
+    type Credential = AwsCredential;
 
-/// What to check when S3 rejects the credentials (`describe`'s hint).
-pub(crate) fn credentials_hint() -> String {
-    match IN_USE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_deref()
-    {
-        Some(source) => format!(" (check the credentials of {source})"),
-        None => " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)".into(),
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        if let Some(credential) = self
+            .cache
+            .yield_or_clear_if_expired(SystemTime::now())
+            .await
+        {
+            return Ok(credential);
+        }
+        let load = || async {
+            let fetched = SystemTime::now();
+            let (credentials, source) =
+                self.load()
+                    .await
+                    .map_err(|message| object_store::Error::Generic {
+                        store: "S3",
+                        source: Box::new(CredentialsUnavailable(message)),
+                    })?;
+            *self.answered.lock().unwrap_or_else(PoisonError::into_inner) = Some(source);
+            let credential = Arc::new(AwsCredential {
+                key_id: credentials.access_key_id().to_string(),
+                secret_key: credentials.secret_access_key().to_string(),
+                token: credentials.session_token().map(str::to_string),
+            });
+            Ok((credential, refresh_at(fetched, credentials.expiry())))
+        };
+        self.cache.get_or_load(load).await
     }
 }
 
 impl SdkCredentials {
-    pub(crate) fn new(
-        info: ProfileInfo,
-        sources: Vec<(Source, SharedCredentialsProvider)>,
-    ) -> Self {
+    fn new(info: ProfileInfo, sources: Vec<(Source, SharedCredentialsProvider)>) -> Self {
         SdkCredentials {
             info,
             sources,
-            cache: RwLock::new(None),
-            refreshing: tokio::sync::Mutex::new(()),
-            loads: Default::default(),
+            cache: ExpiringCache::new(Duration::ZERO),
+            answered: Mutex::new(None),
         }
     }
 
-    /// How often the sources were asked for credentials.
-    pub fn loads(&self) -> usize {
-        self.loads.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn cached(&self, now: SystemTime) -> Option<Arc<AwsCredential>> {
-        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .as_ref()
-            .filter(|c| is_fresh(c.refresh_at, now))
-            .map(|c| c.credential.clone())
+    /// What to check when S3 rejects these credentials: where they came from.
+    pub(crate) fn hint(&self) -> Option<String> {
+        let source = (*self.answered.lock().unwrap_or_else(PoisonError::into_inner))?;
+        Some(format!(
+            " (check the credentials of {})",
+            self.origin(source)
+        ))
     }
 
     /// Asks the sources in order; the first that has credentials gives them.
     async fn load(&self) -> Result<(Credentials, Source), String> {
-        self.loads
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut metadata = "no answer";
         for (source, provider) in &self.sources {
             let result = match source {
                 Source::InstanceMetadata => {
-                    match tokio::time::timeout(IMDS_BUDGET, provider.provide_credentials()).await {
-                        Ok(result) => result,
-                        Err(_) => continue,
-                    }
+                    tokio::time::timeout(IMDS_BUDGET, provider.provide_credentials())
+                        .await
+                        .unwrap_or_else(|_| Err(CredentialsError::not_loaded("no answer")))
                 }
                 _ => provider.provide_credentials().await,
             };
             match result {
                 Ok(credentials) => return Ok((credentials, *source)),
-                Err(CredentialsError::CredentialsNotLoaded(_)) => {
-                    if *source == Source::InstanceMetadata
-                        && std::env::var("AWS_EC2_METADATA_DISABLED")
-                            .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
-                    {
-                        metadata = "disabled by AWS_EC2_METADATA_DISABLED";
-                    }
-                }
+                Err(CredentialsError::CredentialsNotLoaded(_)) => {}
                 // Off EC2 the metadata service does not answer, or not as one: no credentials there.
                 Err(e)
                     if *source == Source::InstanceMetadata
@@ -442,22 +449,18 @@ impl SdkCredentials {
                 Err(e) => return Err(self.failed(*source, &e)),
             }
         }
-        Err(self.not_found(metadata))
+        Err(self.not_found())
     }
 
     /// What the credentials came from, for messages.
     fn origin(&self, source: Source) -> String {
         let info = &self.info;
         match source {
-            Source::Profile => match info.kind {
-                Some(kind) => format!(
-                    "{} ({}) in {}",
-                    info.choice.describe(),
-                    kind.label(),
-                    info.files
-                ),
-                None => format!("{} in {}", info.choice.describe(), info.files),
-            },
+            Source::Profile => {
+                let kind = info.kind.map(|k| format!(" ({})", k.label()));
+                let kind = kind.unwrap_or_default();
+                format!("{}{kind} in {}", info.choice.describe(), info.files)
+            }
             Source::WebIdentity => {
                 "web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)".into()
             }
@@ -499,43 +502,41 @@ impl SdkCredentials {
     }
 
     /// Nothing had credentials: what was tried, and what to do.
-    fn not_found(&self, metadata: &str) -> String {
+    fn not_found(&self) -> String {
         let info = &self.info;
-        let unset = |var: &str| std::env::var_os(var).is_none();
+        let set = |var: &str| std::env::var_os(var).is_some();
+        let note = |unset: bool, what: &str, note: &str| match unset {
+            true => format!("{what} ({note})"),
+            false => what.to_string(),
+        };
         let mut tried = Vec::new();
         if info.choice.origin != Origin::Flag {
             tried.push("environment variables (AWS_ACCESS_KEY_ID unset)".to_string());
         }
         tried.push(match (info.exists, info.kind) {
             (false, _) => format!("{} (not in {})", info.choice.describe(), info.files),
-            (true, None) => format!(
-                "{} in {} (no credentials in it)",
-                info.choice.describe(),
-                info.files
-            ),
-            (true, Some(kind)) => format!(
-                "{} ({}) in {}",
-                info.choice.describe(),
-                kind.label(),
-                info.files
-            ),
+            (true, None) => format!("{} (no credentials in it)", self.origin(Source::Profile)),
+            (true, Some(_)) => self.origin(Source::Profile),
         });
-        tried.push(match unset("AWS_WEB_IDENTITY_TOKEN_FILE") {
-            true => "web identity (AWS_WEB_IDENTITY_TOKEN_FILE unset)".into(),
-            false => "web identity".into(),
+        let token_file = "AWS_WEB_IDENTITY_TOKEN_FILE";
+        tried.push(note(
+            !set(token_file),
+            "web identity",
+            "AWS_WEB_IDENTITY_TOKEN_FILE unset",
+        ));
+        let container = set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            || set("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        let unset = "AWS_CONTAINER_CREDENTIALS_* unset";
+        tried.push(note(!container, "container credentials", unset));
+        let disabled = std::env::var("AWS_EC2_METADATA_DISABLED")
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        tried.push(match disabled {
+            true => "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)".into(),
+            false => "EC2 instance metadata (no answer)".into(),
         });
-        tried.push(
-            match unset("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                && unset("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-            {
-                true => "container credentials (AWS_CONTAINER_CREDENTIALS_* unset)".into(),
-                false => "container credentials".into(),
-            },
-        );
-        tried.push(format!("EC2 instance metadata ({metadata})"));
         let profile = match info.choice.origin {
-            Origin::Default => "NAME".to_string(),
-            _ => info.choice.name.clone(),
+            Origin::Default => "NAME",
+            _ => info.choice.name.as_str(),
         };
         format!(
             "no AWS credentials found; tried {}; sign in with `aws sso login --profile {profile}`, \
@@ -543,53 +544,6 @@ impl SdkCredentials {
              or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             tried.join(", ")
         )
-    }
-}
-
-#[async_trait::async_trait]
-impl CredentialProvider for SdkCredentials {
-    type Credential = AwsCredential;
-
-    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
-        if let Some(credential) = self.cached(SystemTime::now()) {
-            return Ok(credential);
-        }
-        let _one_at_a_time = self.refreshing.lock().await;
-        // Whoever held the lock may have refreshed them.
-        let now = SystemTime::now();
-        if let Some(credential) = self.cached(now) {
-            return Ok(credential);
-        }
-        let loaded = self.load().await;
-        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-        match loaded {
-            Ok((credentials, source)) => {
-                let credential = Arc::new(AwsCredential {
-                    key_id: credentials.access_key_id().to_string(),
-                    secret_key: credentials.secret_access_key().to_string(),
-                    token: credentials.session_token().map(str::to_string),
-                });
-                let expires = credentials.expiry();
-                *cache = Some(Cached {
-                    credential: credential.clone(),
-                    expires,
-                    refresh_at: refresh_at(now, expires),
-                });
-                *IN_USE.lock().unwrap_or_else(PoisonError::into_inner) = Some(self.origin(source));
-                Ok(credential)
-            }
-            Err(message) => match cache.as_mut() {
-                // Credentials that have not expired yet still sign: use them, try again soon.
-                Some(cached) if cached.expires.is_none_or(|at| now < at) => {
-                    cached.refresh_at = Some(now + RETRY_AFTER_FAILURE);
-                    Ok(cached.credential.clone())
-                }
-                _ => Err(object_store::Error::Generic {
-                    store: "S3",
-                    source: Box::new(CredentialsUnavailable(message)),
-                }),
-            },
-        }
     }
 }
 
@@ -627,34 +581,6 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// The S3 credential provider for `choice`, shared by every location of the run (one cache).
-pub(crate) fn shared_credentials(
-    info: &ProfileInfo,
-    region: Option<String>,
-) -> Arc<SdkCredentials> {
-    type Registry = Vec<(ProfileChoice, Arc<SdkCredentials>)>;
-    static PROVIDERS: Mutex<Registry> = Mutex::new(Vec::new());
-    let mut providers = PROVIDERS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, provider)) = providers.iter().find(|(c, _)| *c == info.choice) {
-        return provider.clone();
-    }
-    let provider = Arc::new(SdkCredentials::new(info.clone(), sdk_sources(info, region)));
-    providers.push((info.choice.clone(), provider.clone()));
-    provider
-}
-
-/// Whether `error` (or a cause) is a failure to get credentials; its message if so.
-pub(crate) fn unavailable(error: &object_store::Error) -> Option<String> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = error.source();
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<CredentialsUnavailable>() {
-            return Some(found.0.clone());
-        }
-        next = e.source();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,18 +594,13 @@ mod tests {
     #[test]
     fn refresh_comes_a_few_minutes_early_or_halfway_through_a_short_life() {
         // An hour's credentials: refreshed 5 minutes before they expire.
-        assert_eq!(refresh_at(at(0), Some(at(3600))), Some(at(3300)));
+        assert_eq!(refresh_at(at(0), Some(at(3600))), at(3300));
         // A minute's: halfway.
-        assert_eq!(refresh_at(at(0), Some(at(60))), Some(at(30)));
-        // Expired already, or about to: used a few seconds, not refetched per request.
-        assert_eq!(refresh_at(at(100), Some(at(50))), Some(at(105)));
-        assert_eq!(refresh_at(at(0), Some(at(4))), Some(at(5)));
-        // Without expiry: never.
-        assert_eq!(refresh_at(at(0), None), None);
-
-        assert!(is_fresh(Some(at(3300)), at(3299)));
-        assert!(!is_fresh(Some(at(3300)), at(3300)));
-        assert!(is_fresh(None, at(1 << 30)));
+        assert_eq!(refresh_at(at(0), Some(at(60))), at(30));
+        // Expired already: at once.
+        assert_eq!(refresh_at(at(100), Some(at(50))), at(50));
+        // Without expiry: a quarter of an hour later, as the SDK's own cache.
+        assert_eq!(refresh_at(at(0), None), at(900));
     }
 
     #[test]
@@ -696,15 +617,13 @@ mod tests {
         let flag = StoreOptions {
             profile: Some("audit".into()),
         };
-        let chain = |name: &str, origin| {
-            S3Auth::Chain(ProfileChoice {
-                name: name.into(),
-                origin,
-            })
-        };
-        assert_eq!(s3_auth(&none, env(&[])), chain("default", Origin::Default));
+        let chain = |name: &str, origin| Some(choice(name, origin));
         assert_eq!(
-            s3_auth(&none, env(&[("AWS_PROFILE", "dev")])),
+            profile_choice(&none, env(&[])),
+            chain("default", Origin::Default)
+        );
+        assert_eq!(
+            profile_choice(&none, env(&[("AWS_PROFILE", "dev")])),
             chain("dev", Origin::Env)
         );
         // Static keys in the environment: object_store's from_env, as before, even with AWS_PROFILE.
@@ -713,20 +632,23 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "s"),
             ("AWS_PROFILE", "dev"),
         ];
-        assert_eq!(s3_auth(&none, env(keys)), S3Auth::Environment);
+        assert_eq!(profile_choice(&none, env(keys)), None);
         assert_eq!(
-            s3_auth(&none, env(&[("AWS_SECRET_ACCESS_KEY", "s")])),
-            S3Auth::Environment
+            profile_choice(&none, env(&[("AWS_SECRET_ACCESS_KEY", "s")])),
+            None
         );
         // --profile wins over the keys, as in the AWS CLI.
-        assert_eq!(s3_auth(&flag, env(keys)), chain("audit", Origin::Flag));
+        assert_eq!(
+            profile_choice(&flag, env(keys)),
+            chain("audit", Origin::Flag)
+        );
         // Unsigned requests need no credentials.
         assert_eq!(
-            s3_auth(&flag, env(&[("AWS_SKIP_SIGNATURE", "true")])),
-            S3Auth::Environment
+            profile_choice(&flag, env(&[("AWS_SKIP_SIGNATURE", "true")])),
+            None
         );
         assert_eq!(
-            s3_auth(&none, env(&[("AWS_SKIP_SIGNATURE", "false")])),
+            profile_choice(&none, env(&[("AWS_SKIP_SIGNATURE", "false")])),
             chain("default", Origin::Default)
         );
     }
@@ -756,8 +678,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn profiles_give_region_and_kind_and_unknown_ones_are_named() {
+    #[tokio::test]
+    async fn profiles_give_their_kind_and_unknown_ones_are_named() {
         let (_dir, env) = files(
             "[default]\nregion = eu-west-1\n\
              [profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n\
@@ -766,23 +688,17 @@ mod tests {
              [profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = keys\n",
             "[keys]\naws_access_key_id = AKIA\naws_secret_access_key = s3cr3t\n",
         );
-        let read = |name, origin| read_profile(&env, &choice(name, origin)).unwrap();
-        let default = read("default", Origin::Default);
-        assert_eq!(default.region.as_deref(), Some("eu-west-1"));
+        let read = async |name, origin| read_profile(&env, &choice(name, origin)).await;
+        let default = read("default", Origin::Default).await.unwrap();
         assert_eq!(default.kind, None);
         assert!(default.exists);
-        assert_eq!(read("sso", Origin::Flag).kind, Some(ProfileKind::Sso));
-        let proc = read("proc", Origin::Env);
-        assert_eq!(proc.kind, Some(ProfileKind::Process));
-        assert_eq!(proc.region.as_deref(), Some("us-west-2"));
-        assert_eq!(
-            read("role", Origin::Flag).kind,
-            Some(ProfileKind::AssumeRole)
-        );
-        assert_eq!(read("keys", Origin::Flag).kind, Some(ProfileKind::Keys));
+        let kind = async |name| read(name, Origin::Flag).await.unwrap().kind;
+        assert_eq!(kind("sso").await, Some(ProfileKind::Sso));
+        assert_eq!(kind("proc").await, Some(ProfileKind::Process));
+        assert_eq!(kind("role").await, Some(ProfileKind::AssumeRole));
+        assert_eq!(kind("keys").await, Some(ProfileKind::Keys));
 
-        let Err(ProfileError::Unknown(message)) = read_profile(&env, &choice("nope", Origin::Flag))
-        else {
+        let Err(ProfileError::Unknown(message)) = read("nope", Origin::Flag).await else {
             panic!("an unknown profile is an error");
         };
         assert!(
@@ -796,21 +712,32 @@ mod tests {
         assert!(!message.contains("s3cr3t"), "{message}");
         // No files at all: the default profile is simply absent.
         let (_empty, env) = files("", "");
-        let absent = read_profile(&env, &choice("default", Origin::Default)).unwrap();
-        assert!(!absent.exists);
+        let absent = read_profile(&env, &choice("default", Origin::Default)).await;
+        assert!(!absent.unwrap().exists);
     }
 
-    #[test]
-    fn broken_profile_files_are_one_line_without_their_contents() {
+    #[tokio::test]
+    async fn broken_profile_files_are_one_line_without_their_contents() {
         let (_dir, env) = files("[default]\nregion\n", "[x]\naws_secret_access_key s3cr3t\n");
         let Err(ProfileError::Unreadable(message)) =
-            read_profile(&env, &choice("default", Origin::Default))
+            read_profile(&env, &choice("default", Origin::Default)).await
         else {
             panic!("a broken file is an error");
         };
         assert!(!message.contains('\n'), "{message}");
         assert!(message.contains("line"), "{message}");
         assert!(!message.contains("s3cr3t"), "{message}");
+    }
+
+    /// `Location::parse` reads the profiles from inside the product's runtime (and from outside
+    /// any): the SDK's loaders run to their end whatever they await.
+    #[tokio::test]
+    async fn the_sdk_loaders_run_to_their_end_inside_a_runtime() {
+        let slept = run_to_end(async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok("slept")
+        });
+        assert_eq!(slept, Ok("slept"));
     }
 
     /// A source that counts its calls and hands out credentials expiring `life` from now.
@@ -859,7 +786,6 @@ mod tests {
             files: "config or credentials".into(),
             exists: true,
             kind: Some(ProfileKind::Process),
-            region: None,
         };
         let sources = vec![(Source::Profile, SharedCredentialsProvider::new(source))];
         (SdkCredentials::new(info, sources), calls)
@@ -867,7 +793,7 @@ mod tests {
 
     #[tokio::test]
     async fn many_requests_at_once_run_the_chain_once() {
-        for life in [None, Some(Duration::from_secs(3600)), Some(Duration::ZERO)] {
+        for life in [None, Some(Duration::from_secs(3600))] {
             let (provider, calls) = provider(life, usize::MAX);
             let provider = Arc::new(provider);
             let tasks: Vec<_> = (0..50)
@@ -880,27 +806,28 @@ mod tests {
                 assert_eq!(task.await.unwrap(), "AKIA0");
             }
             assert_eq!(calls.load(Ordering::SeqCst), 1, "{life:?}");
-            assert_eq!(provider.loads(), 1);
+            let hint = provider.hint().unwrap();
+            assert!(hint.contains("profile 'proc' (--profile) (credential_process)"));
         }
     }
 
     #[tokio::test]
-    async fn a_failed_refresh_keeps_valid_credentials_and_a_failed_first_load_is_one_line() {
-        // Expiring in 8 s: due for refresh after MIN_REUSE (5 s), as halfway is sooner.
-        let (provider, calls) = provider(Some(Duration::from_secs(8)), 1);
-        assert_eq!(provider.get_credential().await.unwrap().key_id, "AKIA0");
-        {
-            let mut cache = provider.cache.write().unwrap();
-            cache.as_mut().unwrap().refresh_at = Some(SystemTime::now());
-        }
-        // The refresh fails; the credentials have not expired: still used, retried later.
-        assert_eq!(provider.get_credential().await.unwrap().key_id, "AKIA0");
-        assert_eq!(provider.get_credential().await.unwrap().key_id, "AKIA0");
+    async fn credentials_due_for_refresh_are_fetched_again() {
+        // Expired as soon as fetched: fetched again by the next request.
+        let (expired, calls) = provider(Some(Duration::ZERO), usize::MAX);
+        assert_eq!(expired.get_credential().await.unwrap().key_id, "AKIA0");
+        assert_eq!(expired.get_credential().await.unwrap().key_id, "AKIA1");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
 
-        let (failing, _) = provider_with_failure();
+    #[tokio::test]
+    async fn a_failed_load_is_one_line_and_tried_again() {
+        let (failing, calls) = provider(None, 0);
         let error = failing.get_credential().await.unwrap_err();
-        let message = unavailable(&error).expect("a credentials failure");
+        let object_store::Error::Generic { source, .. } = &error else {
+            panic!("{error}");
+        };
+        let message = source.to_string();
         assert!(!message.contains('\n'), "{message}");
         assert!(
             message.starts_with(
@@ -912,10 +839,10 @@ mod tests {
         );
         assert!(!message.contains("s3cr3t"));
         assert!(!format!("{failing:?}").contains("s3cr3t"));
-    }
-
-    fn provider_with_failure() -> (SdkCredentials, Arc<AtomicUsize>) {
-        provider(None, 0)
+        // A failure is not cached.
+        failing.get_credential().await.unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(failing.hint(), None);
     }
 
     #[test]

@@ -6,8 +6,9 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::proxy::{Fault, Op, Proxy, Rule};
 use crate::common::reference::{assert_same_records, records_under};
@@ -308,23 +309,27 @@ fn wrong_or_failing_credentials_are_one_line_without_secrets() {
     one_line_error(run, 1, "could not parse response");
 }
 
+/// "Quickly" as events rather than seconds: with instance metadata disabled, nothing is asked
+/// that could keep the run waiting (no metadata request, no S3 request to retry); with a
+/// metadata service that never answers, the product asks it once and gives up on its own, long
+/// before a deadline that only guards against a hang.
 #[test]
 fn no_credentials_anywhere_is_one_clear_line_quickly() {
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
+    let proxy = Proxy::start(s3.port);
+    let metadata = FakeAws::start();
     let aws = Aws::new("", "");
-    let env = aws.env(s3.port);
+    // A metadata service that would answer: it must not even be asked.
+    let env = with(
+        &aws.env(proxy.port),
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url())],
+    );
     let out = tempdir();
     let dest = out.path().join("lake");
     let args = ["convert", "s3://logs/AWSLogs/", "--out", path_str(&dest)];
 
-    let started = Instant::now();
     let (run, report) = run_with_report(&args, &env);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
     assert_no_secret(&run, &report);
     let run = one_line_error(
         run,
@@ -351,6 +356,12 @@ fn no_credentials_anywhere_is_one_clear_line_quickly() {
             .unwrap()
             .contains("no AWS credentials found")
     );
+    assert_eq!(metadata.seen().len(), 0, "disabled metadata was asked");
+    assert_eq!(
+        proxy.requests().len(),
+        0,
+        "S3 was asked without credentials"
+    );
 
     // A profile that is in neither file is a usage error, named before anything is read.
     for (flag, var, origin) in [
@@ -373,32 +384,99 @@ fn no_credentials_anywhere_is_one_clear_line_quickly() {
             run.stderr
         );
     }
+    assert_eq!(proxy.requests().len(), 0);
 
-    // The metadata service does not answer (a listener on loopback that never replies): the
-    // product gives up on its own within seconds.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    // The metadata service does not answer (it reads requests and never replies): the product
+    // gives up on its own after its attempts.
+    let silent = Silent::start();
     let env: Vec<_> = env
         .into_iter()
-        .filter(|(k, _)| k != "AWS_EC2_METADATA_DISABLED")
-        .chain([("AWS_EC2_METADATA_SERVICE_ENDPOINT".to_string(), endpoint)])
+        .filter(|(k, _)| !k.starts_with("AWS_EC2_METADATA_"))
+        .chain([(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_string(),
+            silent.url(),
+        )])
         .collect();
-    let started = Instant::now();
-    let run = trailpq_env(&args, &env);
-    let waited = started.elapsed();
+    let run = finish(spawn(&args, &env), Duration::from_secs(120));
     let run = one_line_error(run, 1, "no AWS credentials found");
     assert!(
         run.stderr.contains("EC2 instance metadata (no answer)"),
         "{}",
         run.stderr
     );
-    assert!(
-        waited < Duration::from_secs(8),
-        "waited {waited:?} for metadata"
-    );
-    drop(silent);
+    // One token request, unanswered: the product asked nothing more of the silent service (no
+    // retry of it, no other request) and gave up on its own.
+    assert_eq!(silent.requests(), ["PUT /latest/api/token HTTP/1.1"]);
+    assert_eq!(proxy.requests().len(), 0);
 }
 
+/// A metadata service that reads requests and never answers; it keeps every connection open.
+struct Silent {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Silent {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let mut reader = BufReader::new(&stream);
+                    if reader.read_line(&mut line).is_ok() && !line.is_empty() {
+                        log.lock().unwrap().push(line.trim_end().to_string());
+                    }
+                    // Hold the connection until the client drops it.
+                    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+                });
+            }
+        });
+        Silent { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Starts `trailpq ARGS` with `env` and its output piped.
+fn spawn(args: &[&str], env: &[(String, String)]) -> Child {
+    let mut cmd = command(args);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a run to end; one still going after `deadline` (a limit against hangs, far beyond
+/// what the run needs) is killed, and the test fails.
+fn finish(mut child: Child, deadline: Duration) -> Run {
+    let until = Instant::now() + deadline;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("the run did not end within {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// The first credentials are valid for 10 s, the next for an hour. The listing is signed with the
+/// first (one run of credential_process for all its requests: not per request), then the first
+/// source GET is held until they have expired; the rest of the run needs exactly one more.
+/// (The listing takes well under the 5 s after which the first are due.)
 #[test]
 fn short_lived_credentials_are_refreshed_in_a_long_run_but_not_per_request() {
     let s3 = S3Server::start();
@@ -407,18 +485,27 @@ fn short_lived_credentials_are_refreshed_in_a_long_run_but_not_per_request() {
     s3.upload("logs", "", logs.path());
     let proxy = Proxy::start(s3.port);
     let aws = Aws::new("", "");
-    // Valid 20 s: refreshed after 10 s (halfway, as that is sooner than 5 minutes early).
-    let process = aws.process("short.sh", Some(20));
+    // Each run writes the expiry (Unix seconds) of the credentials it prints to short.sh.runs.
+    let runs = aws.path("short.sh.runs");
+    let process = aws.script(
+        "short.sh",
+        &format!(
+            "runs='{}'\n\
+             if [ -s \"$runs\" ]; then life=3600; else life=10; fi\n\
+             expires=$(( $(date +%s) + life ))\n\
+             echo \"$expires\" >> \"$runs\"\n\
+             echo '{{\"Version\":1,\"AccessKeyId\":\"{ACCESS_KEY}\",\"SecretAccessKey\":\"{SECRET_KEY}\",\"Expiration\":\"'\"$(date -u -d \"@$expires\" +%Y-%m-%dT%H:%M:%SZ)\"'\"}}'\n",
+            path_str(&runs)
+        ),
+    );
     std::fs::write(
         aws.config(),
         format!("[default]\ncredential_process = {process}\nregion = us-east-1\n"),
     )
     .unwrap();
-    let env = aws.env(proxy.port);
-    // The run reads its first source file only after 12 s: the credentials are due by then.
     proxy.add(Rule::new(Some(Op::Get), Some("/AWSLogs/"), Fault::Hold).times(1));
     let report_file = tempfile::NamedTempFile::new().unwrap();
-    let mut cmd = command(&[
+    let args = [
         "convert",
         "s3://logs/AWSLogs/",
         "--out",
@@ -426,19 +513,21 @@ fn short_lived_credentials_are_refreshed_in_a_long_run_but_not_per_request() {
         "-q",
         "--report",
         path_str(report_file.path()),
-    ]);
-    cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    let child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(proxy.wait_held(Duration::from_secs(60)), "a GET was held");
-    assert_eq!(aws.runs("short.sh"), 1);
-    std::thread::sleep(Duration::from_secs(12));
+    ];
+    let child = spawn(&args, &aws.env(proxy.port));
+    assert!(proxy.wait_held(Duration::from_secs(120)), "a GET was held");
+    let listing = proxy.requests().len();
+    assert_eq!(aws.runs("short.sh"), 1, "runs for {listing} requests");
+    assert!(listing >= 5, "{listing} requests");
+    // Wait until the first credentials have expired.
+    let first = std::fs::read_to_string(&runs).unwrap();
+    let first: u64 = first.lines().next().unwrap().parse().unwrap();
+    let expired = SystemTime::UNIX_EPOCH + Duration::from_secs(first + 1);
+    while SystemTime::now() < expired {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     proxy.release();
-    let run = Run::from(child.wait_with_output().unwrap()).expect(0);
+    let run = finish(child, Duration::from_secs(300)).expect(0);
     let report = read_report(report_file.path());
     assert_no_secret(&run, &report);
     assert_eq!(
@@ -447,12 +536,8 @@ fn short_lived_credentials_are_refreshed_in_a_long_run_but_not_per_request() {
         "{report}"
     );
     let requests = proxy.requests().len();
-    let runs = aws.runs("short.sh");
-    assert!(
-        (2..=3).contains(&runs),
-        "{runs} credential_process runs for {requests} requests"
-    );
-    assert!(requests >= 5 * runs, "{runs} runs for {requests} requests");
+    assert_eq!(aws.runs("short.sh"), 2, "runs for {requests} requests");
+    assert!(requests > listing, "{requests} requests");
 }
 
 /// A request seen by [`FakeAws`]: the request line, the header lines (lower-cased names) and
