@@ -60,6 +60,8 @@ use super::StoreOptions;
 /// How long before their expiry credentials are fetched again. object_store signs a request
 /// once and retries it as signed for up to 3 minutes, so credentials must outlive that.
 const REFRESH_EARLY: Duration = Duration::from_secs(5 * 60);
+/// After a failed refresh, still-valid credentials are used this long before the next try.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 /// Credentials without an expiry are fetched again after this long, as the SDK's own cache does.
 const UNEXPIRING_REUSE: Duration = Duration::from_secs(15 * 60);
 /// EC2 instance metadata: each of the (at most 2) attempts of a request gives up after 1 s
@@ -365,6 +367,10 @@ pub struct SdkCredentials {
     cache: ExpiringCache<Arc<AwsCredential>, object_store::Error>,
     /// The source of the cached credentials, for the hint of a signature error.
     answered: Mutex<Option<Source>>,
+    /// The last credentials loaded, and when they expire: on a network that fails, a refresh
+    /// that fails keeps using them while they are valid (and tries again soon) rather than
+    /// failing requests a working run could still sign.
+    last: Mutex<Option<(Arc<AwsCredential>, SystemTime)>>,
 }
 
 impl std::fmt::Debug for SdkCredentials {
@@ -390,19 +396,19 @@ impl CredentialProvider for SdkCredentials {
         }
         let load = || async {
             let fetched = SystemTime::now();
-            let (credentials, source) =
-                self.load()
-                    .await
-                    .map_err(|message| object_store::Error::Generic {
-                        store: "S3",
-                        source: Box::new(CredentialsUnavailable(message)),
-                    })?;
+            let (credentials, source) = match self.load().await {
+                Ok(loaded) => loaded,
+                Err(message) => return self.still_valid(fetched, message),
+            };
             *self.answered.lock().unwrap_or_else(PoisonError::into_inner) = Some(source);
             let credential = Arc::new(AwsCredential {
                 key_id: credentials.access_key_id().to_string(),
                 secret_key: credentials.secret_access_key().to_string(),
                 token: credentials.session_token().map(str::to_string),
             });
+            let expires = credentials.expiry().unwrap_or(fetched + UNEXPIRING_REUSE);
+            *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some((credential.clone(), expires));
             Ok((credential, refresh_at(fetched, credentials.expiry())))
         };
         self.cache.get_or_load(load).await
@@ -416,6 +422,31 @@ impl SdkCredentials {
             sources,
             cache: ExpiringCache::new(Duration::ZERO),
             answered: Mutex::new(None),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// After a failed load: the last credentials if they are still valid for a while, to be
+    /// refreshed again after [`RETRY_AFTER_FAILURE`]; otherwise the failure, in one line.
+    #[allow(clippy::type_complexity)]
+    fn still_valid(
+        &self,
+        now: SystemTime,
+        message: String,
+    ) -> Result<(Arc<AwsCredential>, SystemTime), object_store::Error> {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match last {
+            Some((credential, expires)) if expires > now + RETRY_AFTER_FAILURE => {
+                Ok((credential, now + RETRY_AFTER_FAILURE))
+            }
+            _ => Err(object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(CredentialsUnavailable(message)),
+            }),
         }
     }
 
@@ -843,6 +874,37 @@ mod tests {
         failing.get_credential().await.unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         assert_eq!(failing.hint(), None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_credentials_that_are_still_valid() {
+        // Valid for an hour, due for refresh at once (no early margin for this test's life is
+        // needed: the cache is cleared by hand), and every load after the first fails.
+        let (provider, calls) = provider(Some(Duration::from_secs(3600)), 1);
+        assert_eq!(provider.get_credential().await.unwrap().key_id, "AKIA0");
+        clear(&provider).await;
+        assert_eq!(
+            provider.get_credential().await.unwrap().key_id,
+            "AKIA0",
+            "the refresh failed: the valid credentials are used"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "the refresh was tried");
+        // Expired credentials are not kept.
+        let (expired, _) = provider_expired();
+        assert_eq!(expired.get_credential().await.unwrap().key_id, "AKIA0");
+        clear(&expired).await;
+        expired.get_credential().await.unwrap_err();
+    }
+
+    /// Empties the cache, as its expiry would.
+    async fn clear(provider: &SdkCredentials) {
+        let later = SystemTime::now() + Duration::from_secs(7200);
+        provider.cache.yield_or_clear_if_expired(later).await;
+    }
+
+    /// Credentials that expire at once, after which loads fail.
+    fn provider_expired() -> (SdkCredentials, Arc<AtomicUsize>) {
+        provider(Some(Duration::ZERO), 1)
     }
 
     #[test]
