@@ -23,6 +23,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use flate2::read::MultiGzDecoder;
 
+use crate::progress::CountingReader;
 use json::{Members, value_kind};
 use scan::{Container, Event, Rejection, Scanner};
 use serde_json::value::RawValue;
@@ -100,10 +101,8 @@ where
     R: Read,
     F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
 {
-    let mut source = Tracked {
-        inner: reader,
-        failed: false,
-    };
+    // Whether the source itself failed tells read errors from decompression errors.
+    let mut source = CountingReader::new(reader, None);
     let mut head = Vec::with_capacity(8);
     read_head(&mut source, &mut head, 4).map_err(|e| Quarantine(format!("read failed: {e}")))?;
 
@@ -863,22 +862,6 @@ impl Compression {
             [b'P', b'K', 3, 4, ..] => Compression::Other("zip"),
             _ => Compression::None,
         }
-    }
-}
-
-/// A reader that remembers whether it failed, to tell read errors from decompression errors.
-struct Tracked<R> {
-    inner: R,
-    failed: bool,
-}
-
-impl<R: Read> Read for Tracked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let result = self.inner.read(buf);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
     }
 }
 
