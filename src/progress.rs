@@ -1,4 +1,5 @@
-//! The progress bar of long runs: bytes, records, rate and ETA, on a terminal only.
+//! The progress bar of long runs: bytes, records, rate and ETA, on a terminal only; and the
+//! reader that counts the bytes of input it reads for the bar.
 
 use std::io::IsTerminal;
 use std::sync::Arc;

@@ -1075,6 +1075,47 @@ mod tests {
         }
     }
 
+    /// A source that is interrupted before every other read.
+    struct Interrupting<'a> {
+        bytes: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = self.bytes.len().min(buf.len()).min(7);
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried_not_failures() {
+        let doc = br#"{"Records":[{"eventName":"A"}]}"#;
+        let gz = gzip(doc);
+        let corrupt = [&gz[..gz.len() - 8], &[0u8; 4][..], &gz[gz.len() - 4..]].concat();
+        let read = |bytes: &[u8]| {
+            let source = Interrupting {
+                bytes,
+                interrupt: false,
+            };
+            read_file(source, "x.json.gz", Limits::default(), |_| {
+                ControlFlow::Continue(())
+            })
+        };
+        assert_eq!(read(&gz), Ok((Verdict::Log, doc.len() as u64)));
+        // Corrupt data is told from a failing source even after interruptions.
+        match read(&corrupt) {
+            Err(Quarantine(r)) => assert!(r.starts_with("corrupt gzip"), "{r}"),
+            other => panic!("expected quarantine, got {other:?}"),
+        }
+    }
+
     #[test]
     fn lookup_events_output_with_next_token() {
         let doc = br#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"eventVersion\":\"1.08\"}"}],"NextToken":"abc"}"#;

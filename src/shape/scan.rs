@@ -729,6 +729,16 @@ mod tests {
                 "2 Stream {\"R\\\"\":[]}",
             ],
         );
+        // Escapes, however many, never make a wrapper key.
+        let escapes = format!("{{\"{}\":[1]}}", "\\\\".repeat(20));
+        check(
+            &format!("{escapes}{{\"Record\\u0073\":[2]}}"),
+            LIMITS,
+            &[
+                &format!("0 Stream {escapes}"),
+                "1 Stream {\"Record\\u0073\":[2]}",
+            ],
+        );
     }
 
     #[test]
