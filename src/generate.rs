@@ -522,6 +522,34 @@ fn rng_minutes(time: DateTime<Utc>, lo: i64, hi: i64) -> i64 {
     lo + (time.timestamp() / 60).rem_euclid(hi - lo)
 }
 
+/// Who calls an Amazon Connect API.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ConnectCaller {
+    /// An agent's console, mostly through the Connect service-linked role.
+    Agent,
+    /// The chat widget of a customer (bearer tokens, no AWS identity).
+    Chat,
+    /// An admin: a console user, the CLI, an SDK or a provisioning Lambda.
+    Admin,
+}
+
+impl ConnectCaller {
+    fn of(api: &str) -> Self {
+        match api {
+            "GetFederationToken"
+            | "StopContact"
+            | "GetContactAttributes"
+            | "UpdateContactAttributes" => ConnectCaller::Agent,
+            "CreateParticipantConnection"
+            | "SendMessage"
+            | "SendEvent"
+            | "GetTranscript"
+            | "DisconnectParticipant" => ConnectCaller::Chat,
+            _ => ConnectCaller::Admin,
+        }
+    }
+}
+
 /// Writes one Connect event.
 fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     let region = ctx
@@ -536,49 +564,8 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     let contact = rng.uuid();
     let (user_id, _) = rng.pick(&instance.users).clone();
     let admin = rng.pick(&ctx.account.admins).clone();
-    // Callers: agents' consoles, the chat widget (bearer tokens), admins.
-    let agent_api = matches!(
-        api,
-        "GetFederationToken" | "StopContact" | "GetContactAttributes" | "UpdateContactAttributes"
-    );
-    let chat_api = matches!(
-        api,
-        "CreateParticipantConnection"
-            | "SendMessage"
-            | "SendEvent"
-            | "GetTranscript"
-            | "DisconnectParticipant"
-    );
-    let (identity, user_agent, ip) = if chat_api {
-        (
-            Obj::default().s("type", "Unknown").s("principalId", "").s("accountId", ctx.account.id).end(),
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1".to_string(),
-            rng.pick(&ctx.account.customer_ips).clone(),
-        )
-    } else if agent_api && rng.chance(0.8) {
-        (
-            ctx.connect_agent_identity(instance, &user_id),
-            CONSOLE_UA.to_string(),
-            rng.pick(&ctx.account.office_ips).clone(),
-        )
-    } else {
-        let ua = match admin.kind {
-            PrincipalKind::IamConsole => CONSOLE_UA.to_string(),
-            PrincipalKind::Role(r) if r.starts_with("AWSReserved") && rng.chance(0.6) => {
-                CONSOLE_UA.to_string()
-            }
-            _ => rng.pick(AGENTS).to_string(),
-        };
-        let ip = if matches!(
-            admin.kind,
-            PrincipalKind::Role("connect-provisioning-lambda-role")
-        ) {
-            "lambda.amazonaws.com".to_string()
-        } else {
-            rng.pick(&admin.ips).clone()
-        };
-        (ctx.identity(rng, &admin), ua, ip)
-    };
+    let caller = ConnectCaller::of(api);
+    let (identity, user_agent, ip) = connect_caller(rng, ctx, caller, instance, &user_id, &admin);
 
     let mut call = ConnectCall {
         ctx,
@@ -590,16 +577,90 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
     };
     let (request, response) = (connect_builder(api))(rng, &mut call);
 
-    let error = match api {
-        _ if admin.name == "contractor-ops" && !chat_api && !agent_api && rng.chance(0.35) => {
-            Some((
-                "AccessDeniedException",
-                format!(
-                    "User: arn:aws:iam::{}:user/contractor-ops is not authorized to perform: connect:{api} on resource: {}",
-                    ctx.account.id, instance.id
-                ),
-            ))
+    let error = connect_error(
+        rng,
+        ctx,
+        api,
+        caller == ConnectCaller::Admin,
+        &admin,
+        instance,
+    );
+    let response = if error.is_some() { None } else { response };
+    record(
+        rng,
+        ctx,
+        "connect.amazonaws.com",
+        api,
+        &identity,
+        &user_agent,
+        &ip,
+        &request,
+        response.as_deref(),
+        error,
+    )
+}
+
+/// The `userIdentity`, user agent and source address of a Connect call. Agents' APIs are called
+/// by an admin now and then.
+fn connect_caller(
+    rng: &mut Rng,
+    ctx: &Ctx<'_>,
+    caller: ConnectCaller,
+    instance: &Instance,
+    user_id: &str,
+    admin: &Principal,
+) -> (String, String, String) {
+    if caller == ConnectCaller::Chat {
+        return (
+            Obj::default().s("type", "Unknown").s("principalId", "").s("accountId", ctx.account.id).end(),
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1".to_string(),
+            rng.pick(&ctx.account.customer_ips).clone(),
+        );
+    }
+    if caller == ConnectCaller::Agent && rng.chance(0.8) {
+        return (
+            ctx.connect_agent_identity(instance, user_id),
+            CONSOLE_UA.to_string(),
+            rng.pick(&ctx.account.office_ips).clone(),
+        );
+    }
+    let ua = match admin.kind {
+        PrincipalKind::IamConsole => CONSOLE_UA.to_string(),
+        PrincipalKind::Role(r) if r.starts_with("AWSReserved") && rng.chance(0.6) => {
+            CONSOLE_UA.to_string()
         }
+        _ => rng.pick(AGENTS).to_string(),
+    };
+    let ip = if matches!(
+        admin.kind,
+        PrincipalKind::Role("connect-provisioning-lambda-role")
+    ) {
+        "lambda.amazonaws.com".to_string()
+    } else {
+        rng.pick(&admin.ips).clone()
+    };
+    // The identity draws from `rng` last: the order of draws fixes each seed's output.
+    (ctx.identity(rng, admin), ua, ip)
+}
+
+/// The error of a Connect call, if it fails: a contractor denied admin APIs, duplicates,
+/// missing users, throttled listings, and a few invalid parameters.
+fn connect_error(
+    rng: &mut Rng,
+    ctx: &Ctx<'_>,
+    api: &str,
+    admin_api: bool,
+    admin: &Principal,
+    instance: &Instance,
+) -> Option<(&'static str, String)> {
+    match api {
+        _ if admin.name == "contractor-ops" && admin_api && rng.chance(0.35) => Some((
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::{}:user/contractor-ops is not authorized to perform: connect:{api} on resource: {}",
+                ctx.account.id, instance.id
+            ),
+        )),
         "CreateUser" if rng.chance(0.1) => Some((
             "DuplicateResourceException",
             "User with the username already exists".to_string(),
@@ -615,20 +676,7 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
             "1 validation error detected".to_string(),
         )),
         _ => None,
-    };
-    let response = if error.is_some() { None } else { response };
-    record(
-        rng,
-        ctx,
-        "connect.amazonaws.com",
-        api,
-        &identity,
-        &user_agent,
-        &ip,
-        &request,
-        response.as_deref(),
-        error,
-    )
+    }
 }
 
 /// Request parameters and response elements (`None`: no response elements).

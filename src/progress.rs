@@ -1,4 +1,5 @@
-//! The progress bar of long runs: bytes, records, rate and ETA, on a terminal only.
+//! The progress bar of long runs: bytes, records, rate and ETA, on a terminal only; and the
+//! reader that counts the bytes of input it reads for the bar.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -70,8 +71,10 @@ impl Progress {
     }
 }
 
-/// A reader that reports the bytes it reads to a [`Progress`], and remembers whether the
-/// source itself failed (as opposed to its content being bad).
+/// A reader that counts the bytes it reads, reports them to a [`Progress`] if it has one, and
+/// remembers whether the source itself failed: a file that cannot be read is told apart from
+/// one whose content is bad (by `convert`), and a failed read from corrupt gzip data (by
+/// [`crate::shape::read_file`]). An interrupted read is not a failure: it is retried.
 pub struct CountingReader<R> {
     pub inner: R,
     pub progress: Option<Progress>,

@@ -23,6 +23,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use flate2::read::MultiGzDecoder;
 
+use crate::progress::CountingReader;
 use json::{Members, value_kind};
 use scan::{Container, Event, Rejection, Scanner};
 use serde_json::value::RawValue;
@@ -100,10 +101,8 @@ where
     R: Read,
     F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
 {
-    let mut source = Tracked {
-        inner: reader,
-        failed: false,
-    };
+    // Whether the source itself failed tells read errors from decompression errors.
+    let mut source = CountingReader::new(reader, None);
     let mut head = Vec::with_capacity(8);
     read_head(&mut source, &mut head, 4).map_err(|e| Quarantine(format!("read failed: {e}")))?;
 
@@ -267,49 +266,67 @@ enum Stop {
 }
 
 impl FileState {
+    /// Takes one event of the scanner: hands out the records it holds, or stops the file.
     fn on_event<F>(&mut self, event: Event<'_>, limits: Limits, on_item: &mut F) -> ControlFlow<()>
     where
         F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
     {
         self.saw_value = true;
-        let (container, bytes) = match event {
+        match event {
             Event::Open(Container::Records | Container::Events) => {
                 self.decided = true;
                 self.after_wrapper = true;
-                return ControlFlow::Continue(());
+                ControlFlow::Continue(())
             }
-            Event::Open(_) => return ControlFlow::Continue(()),
-            Event::Tail(bytes) => return self.check_tail(bytes),
+            Event::Open(_) => ControlFlow::Continue(()),
+            Event::Tail(bytes) => self.check_tail(bytes),
             Event::Rejected { why, .. } => {
-                // The scanner skips a too-large element unread, so what it was is not known. In a
-                // file of CloudWatch Logs messages it is a message: one bad item then stands for
-                // all its records, which cannot be counted unread, and the reason says so. Real
-                // subscription payloads hold at most about 1 MiB of log events (CloudWatch Logs'
-                // batch size), well under the default limit, which stays what bounds memory.
-                let reason = match why {
-                    Rejection::TooLarge { bytes } if self.subscription => format!(
-                        "CloudWatch Logs message is {bytes} bytes; the limit for a message with all its log events is {} (none of its records were read)",
-                        limits.max_record_bytes
-                    ),
-                    Rejection::TooDeep if self.subscription => format!(
-                        "CloudWatch Logs message is nested deeper than {} levels",
-                        limits.max_depth
-                    ),
-                    Rejection::TooLarge { bytes } => format!(
-                        "record is {bytes} bytes; the limit is {} (CloudTrail caps events at 256 KB)",
-                        limits.max_record_bytes
-                    ),
-                    Rejection::TooDeep => {
-                        format!("record is nested deeper than {} levels", limits.max_depth)
-                    }
-                };
+                let reason = self.rejection(why, limits);
                 let index = self.take_index();
-                return self.deliver(on_item, Item::Bad { index, reason });
+                self.deliver(on_item, Item::Bad { index, reason })
             }
             Event::Item {
                 container, bytes, ..
-            } => (container, bytes),
-        };
+            } => self.element(container, bytes, limits, on_item),
+        }
+    }
+
+    /// Why the scanner skipped an element. It skips a too-large element unread, so what it was is
+    /// not known. In a file of CloudWatch Logs messages it is a message: one bad item then stands
+    /// for all its records, which cannot be counted unread, and the reason says so. Real
+    /// subscription payloads hold at most about 1 MiB of log events (CloudWatch Logs' batch size),
+    /// well under the default limit, which stays what bounds memory.
+    fn rejection(&self, why: Rejection, limits: Limits) -> String {
+        match why {
+            Rejection::TooLarge { bytes } if self.subscription => format!(
+                "CloudWatch Logs message is {bytes} bytes; the limit for a message with all its log events is {} (none of its records were read)",
+                limits.max_record_bytes
+            ),
+            Rejection::TooDeep if self.subscription => format!(
+                "CloudWatch Logs message is nested deeper than {} levels",
+                limits.max_depth
+            ),
+            Rejection::TooLarge { bytes } => format!(
+                "record is {bytes} bytes; the limit is {} (CloudTrail caps events at 256 KB)",
+                limits.max_record_bytes
+            ),
+            Rejection::TooDeep => {
+                format!("record is nested deeper than {} levels", limits.max_depth)
+            }
+        }
+    }
+
+    /// One element (or top-level value) of the file: classified, then handed out as what it is.
+    fn element<F>(
+        &mut self,
+        container: Container,
+        bytes: &[u8],
+        limits: Limits,
+        on_item: &mut F,
+    ) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
         // Messages about the element name the index its first item has (the scanner's own index
         // counts elements, which differs once a CloudWatch Logs message held several records).
         let index = self.next_index;
@@ -322,61 +339,85 @@ impl FileState {
                 ));
             }
         };
-        let item = match classify(text, limits, !self.decided) {
-            Ok(Shape::Digest) if !self.decided && container == Container::Stream => {
+        let stream = container == Container::Stream;
+        match classify(text, limits, !self.decided) {
+            // A digest file is a single top-level object; an element with a digest's keys inside
+            // a log is handed out like any other record.
+            Ok(Shape::Digest) if !self.decided && stream => {
                 self.stop = Some(Stop::Digest);
-                return ControlFlow::Break(());
+                ControlFlow::Break(())
             }
+            Ok(Shape::Digest) => self.record(Cow::Borrowed(text), None, None, on_item),
             Ok(Shape::Record {
                 text,
                 envelope,
                 looks_like_record,
             }) => {
-                if !self.decided && !looks_like_record {
-                    let first = if container == Container::Stream {
-                        "its first object"
-                    } else {
-                        "its first element"
-                    };
-                    self.stop = Some(Stop::NotCloudTrail(format!(
-                        "{first} has none of the keys of a CloudTrail record (eventVersion, eventTime, eventName, …)"
-                    )));
-                    return ControlFlow::Break(());
-                }
-                Item::Record {
-                    index: self.take_index(),
-                    text,
-                    envelope,
-                }
+                let first = if stream {
+                    "its first object"
+                } else {
+                    "its first element"
+                };
+                let unlike = (!looks_like_record).then_some(first);
+                self.record(text, envelope, unlike, on_item)
             }
-            Ok(Shape::Digest) => Item::Record {
-                index: self.take_index(),
-                text: Cow::Borrowed(text),
-                envelope: None,
-            },
-            Ok(Shape::Subscription(message)) => {
-                return self.subscription_message(message, limits, on_item);
-            }
-            Err(ShapeError::Bad(reason)) => {
-                if !self.decided {
-                    self.stop = Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
-                    return ControlFlow::Break(());
-                }
-                Item::Bad {
-                    index: self.take_index(),
-                    reason,
-                }
-            }
-            Err(ShapeError::InvalidJson(e))
-                if container == Container::Stream && self.after_wrapper =>
-            {
-                return self.quarantine(format!("trailing data after the records: {e}"));
+            Ok(Shape::Subscription(message)) => self.subscription_message(message, limits, on_item),
+            Err(ShapeError::Bad(reason)) => self.bad(reason, on_item),
+            // After a wrapper, a top-level value that is not JSON is garbage after the records.
+            Err(ShapeError::InvalidJson(e)) if stream && self.after_wrapper => {
+                self.quarantine(format!("trailing data after the records: {e}"))
             }
             Err(ShapeError::InvalidJson(e)) => {
-                return self.quarantine(format!("invalid JSON in record {index}: {e}"));
+                self.quarantine(format!("invalid JSON in record {index}: {e}"))
             }
-        };
-        self.deliver(on_item, item)
+        }
+    }
+
+    /// Hands out a record, unless it is the file's first and has none of a record's keys: then
+    /// the file is not CloudTrail. `unlike` is `Some(what the record is in the file)`, as in "its
+    /// first element", when the record has none of the keys; it is only looked for in the file's
+    /// first record.
+    fn record<F>(
+        &mut self,
+        text: Cow<'_, str>,
+        envelope: Option<String>,
+        unlike: Option<&str>,
+        on_item: &mut F,
+    ) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
+        if !self.decided
+            && let Some(first) = unlike
+        {
+            self.stop = Some(Stop::NotCloudTrail(format!(
+                "{first} has none of the keys of a CloudTrail record (eventVersion, eventTime, eventName, …)"
+            )));
+            return ControlFlow::Break(());
+        }
+        let index = self.take_index();
+        self.deliver(
+            on_item,
+            Item::Record {
+                index,
+                text,
+                envelope,
+            },
+        )
+    }
+
+    /// Reports an element that is not a usable record, unless it is the file's first: then the
+    /// file is not CloudTrail.
+    fn bad<F>(&mut self, reason: String, on_item: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Item<'_>) -> ControlFlow<Quarantine>,
+    {
+        if !self.decided {
+            self.stop = Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
+            return ControlFlow::Break(());
+        }
+        let index = self.take_index();
+        self.deliver(on_item, Item::Bad { index, reason })
     }
 
     /// The index for the next item handed out.
@@ -404,33 +445,16 @@ impl FileState {
             return ControlFlow::Continue(());
         };
         for event in events {
-            let item = match log_event(event, &envelope, limits) {
+            match log_event(event, &envelope, limits) {
                 Ok((text, envelope)) => {
-                    if !self.decided && !looks_like_record(&text) {
-                        self.stop = Some(Stop::NotCloudTrail(
-                            "its first CloudWatch Logs log event has none of the keys of a CloudTrail record (eventVersion, eventTime, eventName, …)".into(),
-                        ));
-                        return ControlFlow::Break(());
-                    }
-                    Item::Record {
-                        index: self.take_index(),
-                        text,
-                        envelope: Some(envelope),
-                    }
+                    // Parsed again only while the file is undecided: a record's keys are looked
+                    // for in the first record only.
+                    let unlike = (!self.decided && !looks_like_record(&text))
+                        .then_some("its first CloudWatch Logs log event");
+                    self.record(text, Some(envelope), unlike, on_item)?;
                 }
-                Err(reason) => {
-                    if !self.decided {
-                        self.stop =
-                            Some(Stop::NotCloudTrail(format!("its first value is {reason}")));
-                        return ControlFlow::Break(());
-                    }
-                    Item::Bad {
-                        index: self.take_index(),
-                        reason,
-                    }
-                }
-            };
-            self.deliver(on_item, item)?;
+                Err(reason) => self.bad(reason, on_item)?,
+            }
         }
         ControlFlow::Continue(())
     }
@@ -533,35 +557,11 @@ const RECORD_KEYS: &[&str] = &[
 /// Classifies one element. Plain records are recognised without parsing them (the flattener
 /// parses them); `first` asks for the check that the file's first element looks like CloudTrail.
 fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeError> {
-    let first_byte = text.as_bytes().first().copied();
-    if first_byte != Some(b'{') {
-        // Validate it so broken JSON breaks the file, not just this element.
-        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(ShapeError::InvalidJson)?;
-        return Err(ShapeError::Bad(format!(
-            "{}, not a record object",
-            value_kind(text)
-        )));
+    if !text.starts_with('{') {
+        return Err(not_an_object(text));
     }
-    // The keys that mark a wrapper, found in one pass over the text (a SIMD multi-pattern
-    // search): most elements are plain records and have none of them. Built once.
-    const MARKERS: [&str; 5] = [
-        "\"detail-type\"",
-        "\"CloudTrailEvent\"",
-        "\"digestStartTime\"",
-        "\"Records\"",
-        "\"messageType\"",
-    ];
-    static SEARCHER: LazyLock<AhoCorasick> =
-        LazyLock::new(|| AhoCorasick::new(MARKERS).expect("fixed patterns"));
-    let mut seen = [false; MARKERS.len()];
-    for found in SEARCHER.find_iter(text.as_bytes()) {
-        seen[found.pattern().as_usize()] = true;
-    }
-    let maybe_wrapped = seen[0] || seen[1];
-    let maybe_digest = seen[2];
-    let maybe_nested = seen[3];
-    let maybe_subscription = seen[4];
-    if !(first || maybe_wrapped || maybe_digest || maybe_nested || maybe_subscription) {
+    let markers = Markers::find(text);
+    if !first && !markers.any() {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),
             envelope: None,
@@ -570,70 +570,20 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
     }
     let members = Members::parse(text).map_err(ShapeError::InvalidJson)?;
     if let Some(records) = members.get("Records") {
-        // The scanner reads `{"Records": [...]}` itself; here "Records" is not an array, or it
-        // follows other keys.
-        return Err(ShapeError::Bad(match records.get().starts_with('[') {
-            true => {
-                "an object with other keys before \"Records\"; expected {\"Records\":[...]}".into()
-            }
-            false => format!(
-                "an object whose \"Records\" is {}, not an array",
-                value_kind(records.get())
-            ),
-        }));
+        return Err(ShapeError::Bad(misplaced_records(records)));
     }
-    if maybe_digest && members.get("digestStartTime").is_some() {
+    if markers.digest && members.get("digestStartTime").is_some() {
         return Ok(Shape::Digest);
     }
-    if maybe_subscription && let Some(shape) = subscription(&members)? {
+    if markers.subscription
+        && let Some(shape) = subscription(&members)?
+    {
         return Ok(shape);
     }
-    if maybe_wrapped {
-        if let (Some(_), Some(detail)) = (members.get("detail-type"), members.get("detail")) {
-            // An EventBridge envelope: the record is `detail`.
-            if !detail.get().starts_with('{') {
-                return Err(ShapeError::Bad(format!(
-                    "an EventBridge envelope whose detail is {}",
-                    value_kind(detail.get())
-                )));
-            }
-            return Ok(Shape::Record {
-                text: Cow::Borrowed(detail.get()),
-                envelope: Some(members.to_json_without(&["detail"])),
-                looks_like_record: true,
-            });
-        }
-        if let Some(event) = members.get("CloudTrailEvent") {
-            // An event-history row: the record is a JSON string.
-            let Ok(record) = json::decode_str(event.get()) else {
-                return Err(ShapeError::Bad(format!(
-                    "an event-history row whose CloudTrailEvent is {}, not a string",
-                    value_kind(event.get())
-                )));
-            };
-            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&record) {
-                return Err(ShapeError::Bad(format!(
-                    "an event-history row whose CloudTrailEvent is not JSON: {e}"
-                )));
-            }
-            if !record.starts_with('{') {
-                return Err(ShapeError::Bad(format!(
-                    "an event-history row whose CloudTrailEvent holds {}",
-                    value_kind(&record)
-                )));
-            }
-            if json::max_depth(&record) > limits.max_depth {
-                return Err(ShapeError::Bad(format!(
-                    "record is nested deeper than {} levels",
-                    limits.max_depth
-                )));
-            }
-            return Ok(Shape::Record {
-                envelope: Some(members.to_json_without(&["CloudTrailEvent"])),
-                text: Cow::Owned(record.into_owned()),
-                looks_like_record: true,
-            });
-        }
+    if markers.wrapped
+        && let Some(shape) = wrapped_record(&members, limits)
+    {
+        return shape;
     }
     // Only the first element decides whether the file is CloudTrail.
     Ok(Shape::Record {
@@ -641,6 +591,151 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
         envelope: None,
         looks_like_record: !first || has_record_keys(&members),
     })
+}
+
+/// Why an element that is not an object is not a record. It is validated first, so that broken
+/// JSON breaks the file, not just this element.
+fn not_an_object(text: &str) -> ShapeError {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Err(e) => ShapeError::InvalidJson(e),
+        Ok(_) => ShapeError::Bad(format!("{}, not a record object", value_kind(text))),
+    }
+}
+
+/// Which keys that mark a wrapper an element's text mentions: found in one pass over the text (a
+/// SIMD multi-pattern search), as most elements are plain records and mention none, and those
+/// need no parse here. A mention may be inside a value; only a parse tells.
+struct Markers {
+    /// `detail-type` (EventBridge) or `CloudTrailEvent` (event history).
+    wrapped: bool,
+    digest: bool,
+    /// `Records`, which belongs only at the top of a file.
+    nested: bool,
+    /// `messageType` (CloudWatch Logs).
+    subscription: bool,
+}
+
+impl Markers {
+    fn find(text: &str) -> Self {
+        const MARKERS: [&str; 5] = [
+            "\"detail-type\"",
+            "\"CloudTrailEvent\"",
+            "\"digestStartTime\"",
+            "\"Records\"",
+            "\"messageType\"",
+        ];
+        // Built once.
+        static SEARCHER: LazyLock<AhoCorasick> =
+            LazyLock::new(|| AhoCorasick::new(MARKERS).expect("fixed patterns"));
+        let mut seen = [false; MARKERS.len()];
+        for found in SEARCHER.find_iter(text.as_bytes()) {
+            seen[found.pattern().as_usize()] = true;
+        }
+        Markers {
+            wrapped: seen[0] || seen[1],
+            digest: seen[2],
+            nested: seen[3],
+            subscription: seen[4],
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.wrapped || self.digest || self.nested || self.subscription
+    }
+}
+
+/// Why an element with a `Records` key is not a record. The scanner reads `{"Records": [...]}`
+/// itself, so here "Records" is not an array, or it follows other keys.
+fn misplaced_records(records: &RawValue) -> String {
+    if records.get().starts_with('[') {
+        "an object with other keys before \"Records\"; expected {\"Records\":[...]}".into()
+    } else {
+        format!(
+            "an object whose \"Records\" is {}, not an array",
+            value_kind(records.get())
+        )
+    }
+}
+
+/// The record in an EventBridge envelope or an event-history row, if `members` are one.
+fn wrapped_record<'a>(
+    members: &Members<'a>,
+    limits: Limits,
+) -> Option<Result<Shape<'a>, ShapeError>> {
+    if let (Some(_), Some(detail)) = (members.get("detail-type"), members.get("detail")) {
+        // An EventBridge envelope: the record is `detail`.
+        if !detail.get().starts_with('{') {
+            return Some(Err(ShapeError::Bad(format!(
+                "an EventBridge envelope whose detail is {}",
+                value_kind(detail.get())
+            ))));
+        }
+        return Some(Ok(Shape::Record {
+            text: Cow::Borrowed(detail.get()),
+            envelope: Some(members.to_json_without(&["detail"])),
+            looks_like_record: true,
+        }));
+    }
+    // An event-history row: the record is a JSON string.
+    let event = members.get("CloudTrailEvent")?;
+    let shape = embedded_record(event, EVENT_HISTORY_ROW, limits).map(|record| Shape::Record {
+        text: record,
+        envelope: Some(members.to_json_without(&["CloudTrailEvent"])),
+        looks_like_record: true,
+    });
+    Some(shape.map_err(ShapeError::Bad))
+}
+
+/// A member that holds a record as a JSON string, as named in reasons.
+struct Carrier {
+    /// "<the element> whose <member>".
+    what: &'static str,
+    /// Whether the record may start with whitespace. Only a log event's message may: it is
+    /// whatever was logged, and leading whitespace has always been accepted there; a
+    /// `CloudTrailEvent` that starts with whitespace has always been reported instead.
+    leading_ws: bool,
+}
+
+const EVENT_HISTORY_ROW: Carrier = Carrier {
+    what: "an event-history row whose CloudTrailEvent",
+    leading_ws: false,
+};
+
+const LOG_EVENT: Carrier = Carrier {
+    what: "a CloudWatch Logs log event whose message",
+    leading_ws: true,
+};
+
+/// The record that `raw`, a JSON string, holds: decoded, and checked to be a JSON object within
+/// the depth limit (the scanner checked only the element around it). The error is the reason
+/// the element is not a record.
+fn embedded_record<'a>(
+    raw: &'a RawValue,
+    carrier: Carrier,
+    limits: Limits,
+) -> Result<Cow<'a, str>, String> {
+    let what = carrier.what;
+    let Ok(record) = json::decode_str(raw.get()) else {
+        return Err(format!("{what} is {}, not a string", value_kind(raw.get())));
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&record) {
+        return Err(format!("{what} is not JSON: {e}"));
+    }
+    let start = if carrier.leading_ws {
+        record.trim_start()
+    } else {
+        &record
+    };
+    if !start.starts_with('{') {
+        return Err(format!("{what} holds {}", value_kind(&record)));
+    }
+    if json::max_depth(&record) > limits.max_depth {
+        return Err(format!(
+            "record is nested deeper than {} levels",
+            limits.max_depth
+        ));
+    }
+    Ok(record)
 }
 
 /// Whether an object has a key of a CloudTrail record.
@@ -735,29 +830,7 @@ fn log_event<'a>(
         1 => members.get("message").expect("counted"),
         _ => return Err("a CloudWatch Logs log event with \"message\" twice".into()),
     };
-    let Ok(record) = json::decode_str(message.get()) else {
-        return Err(format!(
-            "a CloudWatch Logs log event whose message is {}, not a string",
-            value_kind(message.get())
-        ));
-    };
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&record) {
-        return Err(format!(
-            "a CloudWatch Logs log event whose message is not JSON: {e}"
-        ));
-    }
-    if !record.trim_start().starts_with('{') {
-        return Err(format!(
-            "a CloudWatch Logs log event whose message holds {}",
-            value_kind(&record)
-        ));
-    }
-    if json::max_depth(&record) > limits.max_depth {
-        return Err(format!(
-            "record is nested deeper than {} levels",
-            limits.max_depth
-        ));
-    }
+    let record = embedded_record(message, LOG_EVENT, limits)?;
     // The envelope is `{…}`: the event goes in before its closing brace.
     let event_json = members.to_json_without(&["message"]);
     let open = &envelope[..envelope.len() - 1];
@@ -789,22 +862,6 @@ impl Compression {
             [b'P', b'K', 3, 4, ..] => Compression::Other("zip"),
             _ => Compression::None,
         }
-    }
-}
-
-/// A reader that remembers whether it failed, to tell read errors from decompression errors.
-struct Tracked<R> {
-    inner: R,
-    failed: bool,
-}
-
-impl<R: Read> Read for Tracked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let result = self.inner.read(buf);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
     }
 }
 
@@ -1015,6 +1072,47 @@ mod tests {
                 Err(Quarantine(r)) => assert!(r.contains(reason), "{name}: {r}"),
                 other => panic!("{name}: expected quarantine, got {other:?}"),
             }
+        }
+    }
+
+    /// A source that is interrupted before every other read.
+    struct Interrupting<'a> {
+        bytes: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = self.bytes.len().min(buf.len()).min(7);
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried_not_failures() {
+        let doc = br#"{"Records":[{"eventName":"A"}]}"#;
+        let gz = gzip(doc);
+        let corrupt = [&gz[..gz.len() - 8], &[0u8; 4][..], &gz[gz.len() - 4..]].concat();
+        let read = |bytes: &[u8]| {
+            let source = Interrupting {
+                bytes,
+                interrupt: false,
+            };
+            read_file(source, "x.json.gz", Limits::default(), |_| {
+                ControlFlow::Continue(())
+            })
+        };
+        assert_eq!(read(&gz), Ok((Verdict::Log, doc.len() as u64)));
+        // Corrupt data is told from a failing source even after interruptions.
+        match read(&corrupt) {
+            Err(Quarantine(r)) => assert!(r.starts_with("corrupt gzip"), "{r}"),
+            other => panic!("expected quarantine, got {other:?}"),
         }
     }
 

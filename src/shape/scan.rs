@@ -271,6 +271,9 @@ impl Scanner {
         self.start = Some(at);
     }
 
+    /// Scans `buf` from the current state. Each state has its handler, which looks at the byte at
+    /// `i` and says where scanning goes on ([`Step`]); items themselves are scanned in bulk by
+    /// [`Scanner::item`], so this loop runs per structural byte, not per byte of a record.
     fn run<F>(&mut self, buf: &[u8], sink: &mut F) -> Result<ControlFlow<()>, ScanError>
     where
         F: FnMut(Event<'_>) -> ControlFlow<()>,
@@ -278,172 +281,185 @@ impl Scanner {
         let mut i = 0;
         while i < buf.len() {
             let c = buf[i];
-            match self.state {
-                State::Top => {
-                    if is_ws(c) {
-                        i += 1;
-                        continue;
-                    }
-                    self.container = Container::Stream;
-                    self.in_wrapper = false;
-                    match c {
-                        b'{' => {
-                            self.begin_item(i, ItemKind::Nested, ItemRole::Element);
-                            self.stack.push(b'{');
-                            self.state = State::FirstKey;
-                        }
-                        b'[' => {
-                            self.container = Container::Array;
-                            self.state = State::Element { after_comma: false };
-                            if sink(Event::Open(Container::Array)).is_break() {
-                                return Ok(ControlFlow::Break(()));
-                            }
-                        }
-                        b'"' => {
-                            self.begin_item(i, ItemKind::Str, ItemRole::Element);
-                            self.in_string = true;
-                        }
-                        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                            self.begin_item(i, ItemKind::Bare, ItemRole::Element);
-                            continue; // the byte is part of the value
-                        }
-                        _ => return Err(self.error(i, unexpected(c, "a JSON value"))),
-                    }
-                    i += 1;
-                }
-                State::FirstKey => {
-                    if is_ws(c) {
-                        i += 1;
-                    } else if c == b'"' {
-                        self.key.clear();
-                        self.in_string = true;
-                        self.state = State::InFirstKey;
-                        i += 1;
-                    } else {
-                        // `{}` or invalid JSON: scan it as an ordinary item.
-                        self.state = State::Item;
-                    }
-                }
-                State::InFirstKey => {
-                    if self.escape {
-                        self.escape = false;
-                        self.key.push(c);
-                    } else if c == b'\\' {
-                        self.escape = true;
-                        self.key.push(c);
-                    } else if c == b'"' {
-                        self.in_string = false;
-                        self.state = State::FirstColon;
-                    } else if self.key.len() <= RECORDS.len() {
-                        self.key.push(c);
-                    }
-                    i += 1;
-                }
-                State::FirstColon => {
-                    if is_ws(c) {
-                        i += 1;
-                    } else if c == b':' {
-                        self.state = State::FirstValue;
-                        i += 1;
-                    } else {
-                        self.state = State::Item;
-                    }
-                }
-                State::FirstValue => {
-                    if is_ws(c) {
-                        i += 1;
-                        continue;
-                    }
-                    let wrapper = match self.key.as_slice() {
-                        RECORDS => Some(Container::Records),
-                        EVENTS => Some(Container::Events),
-                        _ => None,
-                    };
-                    match wrapper {
-                        Some(container) if c == b'[' => {
-                            // Not an item after all: a wrapper whose elements are the items.
-                            self.start = None;
-                            self.pending.clear();
-                            self.container = container;
-                            self.in_wrapper = true;
-                            self.state = State::Element { after_comma: false };
-                            i += 1;
-                            if sink(Event::Open(container)).is_break() {
-                                return Ok(ControlFlow::Break(()));
-                            }
-                        }
-                        _ => self.state = State::Item,
-                    }
-                }
-                State::Element { after_comma } => {
-                    if is_ws(c) {
-                        i += 1;
-                        continue;
-                    }
-                    match c {
-                        b']' if !after_comma => {
-                            i += 1;
-                            self.close_array();
-                        }
-                        b'{' | b'[' => {
-                            self.begin_item(i, ItemKind::Nested, ItemRole::Element);
-                        }
-                        b'"' => {
-                            self.begin_item(i, ItemKind::Str, ItemRole::Element);
-                            self.in_string = true;
-                            i += 1;
-                        }
-                        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-                            self.begin_item(i, ItemKind::Bare, ItemRole::Element);
-                        }
-                        _ => return Err(self.error(i, unexpected(c, "an array element"))),
-                    }
-                }
-                State::AfterElement => {
-                    if is_ws(c) {
-                        i += 1;
-                        continue;
-                    }
-                    match c {
-                        b',' => self.state = State::Element { after_comma: true },
-                        b']' => self.close_array(),
-                        _ => {
-                            return Err(
-                                self.error(i, unexpected(c, "',' or ']' after an array element"))
-                            );
-                        }
-                    }
-                    i += 1;
-                }
-                State::WrapperEnd => {
-                    if is_ws(c) {
-                        i += 1;
-                        continue;
-                    }
-                    match c {
-                        b'}' => self.state = State::Top,
-                        b',' => {
-                            // More members: collect them as an object for the caller to judge.
-                            self.begin_item(i + 1, ItemKind::Nested, ItemRole::Tail);
-                            self.stack.push(b'{');
-                            self.pending.push(b'{');
-                        }
-                        _ => return Err(self.error(i, unexpected(c, "'}' after the array"))),
-                    }
-                    i += 1;
-                }
-                State::Item => match self.scan_item(buf, i)? {
-                    Some(end) => {
-                        i = end;
-                        if self.complete_item(buf, end, sink).is_break() {
-                            return Ok(ControlFlow::Break(()));
-                        }
-                    }
-                    None => i = buf.len(),
-                },
+            let step = match self.state {
+                State::Item => self.item(buf, i, sink)?,
+                State::InFirstKey => self.in_first_key(c, i),
+                // Every other state is between tokens, where whitespace means nothing.
+                _ if is_ws(c) => Step::Continue(i + 1),
+                State::Top => self.top(c, i, sink)?,
+                State::FirstKey => self.first_key(c, i),
+                State::FirstColon => self.first_colon(c, i),
+                State::FirstValue => self.first_value(c, i, sink),
+                State::Element { after_comma } => self.element(c, i, after_comma)?,
+                State::AfterElement => self.after_element(c, i)?,
+                State::WrapperEnd => self.wrapper_end(c, i)?,
+            };
+            match step {
+                Step::Continue(next) => i = next,
+                Step::Break(()) => return Ok(ControlFlow::Break(())),
             }
         }
         Ok(ControlFlow::Continue(()))
+    }
+
+    /// Between top-level values: a value starts here.
+    fn top<F>(&mut self, c: u8, i: usize, sink: &mut F) -> Result<Step, ScanError>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        self.container = Container::Stream;
+        self.in_wrapper = false;
+        match c {
+            b'{' => {
+                // Maybe a wrapper: its first key decides (see `first_value`).
+                self.begin_item(i, ItemKind::Nested, ItemRole::Element);
+                self.stack.push(b'{');
+                self.state = State::FirstKey;
+            }
+            b'[' => {
+                self.container = Container::Array;
+                self.state = State::Element { after_comma: false };
+                return Ok(open(sink, Container::Array, i + 1));
+            }
+            b'"' => {
+                self.begin_item(i, ItemKind::Str, ItemRole::Element);
+                self.in_string = true;
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                self.begin_item(i, ItemKind::Bare, ItemRole::Element);
+                return Ok(Step::Continue(i)); // the byte is part of the value
+            }
+            _ => return Err(self.error(i, unexpected(c, "a JSON value"))),
+        }
+        Ok(Step::Continue(i + 1))
+    }
+
+    /// After a top-level `{`: a first key may make it a wrapper.
+    fn first_key(&mut self, c: u8, i: usize) -> Step {
+        if c == b'"' {
+            self.key.clear();
+            self.in_string = true;
+            self.state = State::InFirstKey;
+            Step::Continue(i + 1)
+        } else {
+            // `{}` or invalid JSON: scan it as an ordinary item.
+            self.state = State::Item;
+            Step::Continue(i)
+        }
+    }
+
+    /// Inside the first key.
+    fn in_first_key(&mut self, c: u8, i: usize) -> Step {
+        if c == b'"' && !self.escape {
+            self.in_string = false;
+            self.state = State::FirstColon;
+        } else {
+            self.escape = !self.escape && c == b'\\';
+            // Escapes are kept as written, so an escaped key never equals a wrapper key. A key
+            // longer than `Records`, the longer wrapper key, matches neither: the rest is not kept.
+            if self.key.len() <= RECORDS.len() {
+                self.key.push(c);
+            }
+        }
+        Step::Continue(i + 1)
+    }
+
+    /// After the first key: a `:` leads to the value that decides; anything else is left for the
+    /// item scan to judge.
+    fn first_colon(&mut self, c: u8, i: usize) -> Step {
+        if c == b':' {
+            self.state = State::FirstValue;
+            Step::Continue(i + 1)
+        } else {
+            self.state = State::Item;
+            Step::Continue(i)
+        }
+    }
+
+    /// After `"key":`: a `Records` or `Events` array makes the object a wrapper; anything else
+    /// leaves it an ordinary item, scanned on from here.
+    fn first_value<F>(&mut self, c: u8, i: usize, sink: &mut F) -> Step
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        let wrapper = match self.key.as_slice() {
+            RECORDS => Some(Container::Records),
+            EVENTS => Some(Container::Events),
+            _ => None,
+        };
+        let Some(container) = wrapper.filter(|_| c == b'[') else {
+            self.state = State::Item;
+            return Step::Continue(i);
+        };
+        // Not an item after all: a wrapper whose elements are the items.
+        self.start = None;
+        self.pending.clear();
+        self.container = container;
+        self.in_wrapper = true;
+        self.state = State::Element { after_comma: false };
+        open(sink, container, i + 1)
+    }
+
+    /// Before an array element (or the `]` of an empty array).
+    fn element(&mut self, c: u8, i: usize, after_comma: bool) -> Result<Step, ScanError> {
+        match c {
+            b']' if !after_comma => {
+                self.close_array();
+                Ok(Step::Continue(i + 1))
+            }
+            b'{' | b'[' => {
+                // The bracket is the item's first byte: `scan_item` counts it.
+                self.begin_item(i, ItemKind::Nested, ItemRole::Element);
+                Ok(Step::Continue(i))
+            }
+            b'"' => {
+                self.begin_item(i, ItemKind::Str, ItemRole::Element);
+                self.in_string = true;
+                Ok(Step::Continue(i + 1))
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                self.begin_item(i, ItemKind::Bare, ItemRole::Element);
+                Ok(Step::Continue(i))
+            }
+            _ => Err(self.error(i, unexpected(c, "an array element"))),
+        }
+    }
+
+    fn after_element(&mut self, c: u8, i: usize) -> Result<Step, ScanError> {
+        match c {
+            b',' => self.state = State::Element { after_comma: true },
+            b']' => self.close_array(),
+            _ => {
+                return Err(self.error(i, unexpected(c, "',' or ']' after an array element")));
+            }
+        }
+        Ok(Step::Continue(i + 1))
+    }
+
+    /// After a wrapper's array: its closing `}`, or more members.
+    fn wrapper_end(&mut self, c: u8, i: usize) -> Result<Step, ScanError> {
+        match c {
+            b'}' => self.state = State::Top,
+            b',' => {
+                // More members: collect them as an object for the caller to judge.
+                self.begin_item(i + 1, ItemKind::Nested, ItemRole::Tail);
+                self.stack.push(b'{');
+                self.pending.push(b'{');
+            }
+            _ => return Err(self.error(i, unexpected(c, "'}' after the array"))),
+        }
+        Ok(Step::Continue(i + 1))
+    }
+
+    /// Inside an item: scans on to its end, then hands it out.
+    fn item<F>(&mut self, buf: &[u8], i: usize, sink: &mut F) -> Result<Step, ScanError>
+    where
+        F: FnMut(Event<'_>) -> ControlFlow<()>,
+    {
+        Ok(match self.scan_item(buf, i)? {
+            Some(end) => self.complete_item(buf, end, sink).map_continue(|()| end),
+            None => Step::Continue(buf.len()),
+        })
     }
 
     fn close_array(&mut self) {
@@ -455,27 +471,17 @@ impl Scanner {
     }
 
     /// Scans item bytes from `buf[i..]`; returns the end (exclusive) when the item ends here.
+    /// This is where a converter spends its scanning time: strings, most of a record's bytes, are
+    /// skipped with `memchr`, and nothing here allocates but the bracket stack's first growth.
     fn scan_item(&mut self, buf: &[u8], mut i: usize) -> Result<Option<usize>, ScanError> {
         while i < buf.len() {
             if self.in_string {
-                if self.escape {
-                    self.escape = false;
-                    i += 1;
-                    continue;
-                }
-                match memchr::memchr2(b'"', b'\\', &buf[i..]) {
-                    None => return Ok(None),
-                    Some(k) => {
-                        i += k + 1;
-                        if buf[i - 1] == b'\\' {
-                            self.escape = true;
-                        } else {
-                            self.in_string = false;
-                            if self.kind == ItemKind::Str {
-                                return Ok(Some(i));
-                            }
-                        }
-                    }
+                let Some(next) = self.skip_in_string(buf, i) else {
+                    return Ok(None);
+                };
+                i = next;
+                if !self.in_string && self.kind == ItemKind::Str {
+                    return Ok(Some(i));
                 }
                 continue;
             }
@@ -490,32 +496,52 @@ impl Scanner {
             i += 1;
             match c {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => {
-                    if self.stack.len() < self.limits.max_depth {
-                        self.stack.push(c);
-                    } else {
-                        self.overflow += 1;
-                        self.too_deep = true;
-                    }
-                }
-                b'}' | b']' => {
-                    if self.overflow > 0 {
-                        self.overflow -= 1;
-                        continue;
-                    }
-                    let open = if c == b'}' { b'{' } else { b'[' };
-                    match self.stack.pop() {
-                        Some(o) if o == open => {}
-                        _ => return Err(self.error(i - 1, format!("unmatched '{}'", c as char))),
-                    }
-                    if self.stack.is_empty() {
-                        return Ok(Some(i));
-                    }
-                }
+                b'{' | b'[' => self.open_bracket(c),
+                b'}' | b']' if self.close_bracket(c, i - 1)? => return Ok(Some(i)),
                 _ => {}
             }
         }
         Ok(None)
+    }
+
+    /// Inside a string: moves past the escaped byte, or to just after the next `"` or `\`
+    /// (leaving the string at a `"`). `None` when the chunk ends first.
+    fn skip_in_string(&mut self, buf: &[u8], i: usize) -> Option<usize> {
+        if self.escape {
+            self.escape = false;
+            return Some(i + 1);
+        }
+        let k = memchr::memchr2(b'"', b'\\', &buf[i..])?;
+        if buf[i + k] == b'\\' {
+            self.escape = true;
+        } else {
+            self.in_string = false;
+        }
+        Some(i + k + 1)
+    }
+
+    /// An opening bracket inside an item. Past the depth limit brackets are only counted, so
+    /// that the stack stays bounded and the item can still be skipped to its end.
+    fn open_bracket(&mut self, c: u8) {
+        if self.stack.len() < self.limits.max_depth {
+            self.stack.push(c);
+        } else {
+            self.overflow += 1;
+            self.too_deep = true;
+        }
+    }
+
+    /// A closing bracket at `at` inside an item; true when it closes the item.
+    fn close_bracket(&mut self, c: u8, at: usize) -> Result<bool, ScanError> {
+        if self.overflow > 0 {
+            self.overflow -= 1;
+            return Ok(false);
+        }
+        let open = if c == b'}' { b'{' } else { b'[' };
+        match self.stack.pop() {
+            Some(o) if o == open => Ok(self.stack.is_empty()),
+            _ => Err(self.error(at, format!("unmatched '{}'", c as char))),
+        }
     }
 
     /// The item ended at `buf[..end]`: hand it out and move on.
@@ -573,6 +599,17 @@ impl Scanner {
         self.size = 0;
         flow
     }
+}
+
+/// What a state's handler did with a byte: where scanning goes on, or that the sink stopped it.
+type Step = ControlFlow<(), usize>;
+
+/// Tells the sink a container opened; scanning goes on at `next` unless the sink stops it.
+fn open<F>(sink: &mut F, container: Container, next: usize) -> Step
+where
+    F: FnMut(Event<'_>) -> ControlFlow<()>,
+{
+    sink(Event::Open(container)).map_continue(|()| next)
 }
 
 fn unexpected(c: u8, expected: &str) -> String {
@@ -690,6 +727,16 @@ mod tests {
                 "0 Stream {\"Recordsx\":[1]}",
                 "1 Stream {\"Records\":2}",
                 "2 Stream {\"R\\\"\":[]}",
+            ],
+        );
+        // Escapes, however many, never make a wrapper key.
+        let escapes = format!("{{\"{}\":[1]}}", "\\\\".repeat(20));
+        check(
+            &format!("{escapes}{{\"Record\\u0073\":[2]}}"),
+            LIMITS,
+            &[
+                &format!("0 Stream {escapes}"),
+                "1 Stream {\"Record\\u0073\":[2]}",
             ],
         );
     }
