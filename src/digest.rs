@@ -57,7 +57,6 @@ pub fn signature_valid(public_key_der: &[u8], data: &[u8], signature_hex: &str) 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Digest {
-    pub aws_account_id: String,
     pub digest_start_time: String,
     pub digest_end_time: String,
     pub digest_s3_bucket: String,
@@ -78,7 +77,6 @@ pub struct Digest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogFile {
-    pub s3_bucket: String,
     pub s3_object: String,
     pub hash_value: String,
 }

@@ -214,10 +214,6 @@ impl Report {
         }
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("the report serializes")
-    }
-
     /// What a dry run found: the plan, for people.
     pub fn plan_summary(&self) -> String {
         let plan = &self.plan;

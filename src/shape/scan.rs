@@ -40,12 +40,11 @@ pub enum Event<'a> {
     Open(Container),
     /// One complete item.
     Item {
-        index: u64,
         container: Container,
         bytes: &'a [u8],
     },
     /// An item that broke a limit; its bytes were skipped.
-    Rejected { index: u64, why: Rejection },
+    Rejected { why: Rejection },
     /// Members that followed the array inside a wrapper, as a JSON object (`{"NextToken": …}`);
     /// empty when they were too large to keep.
     Tail(&'a [u8]),
@@ -118,7 +117,6 @@ pub struct Scanner {
     container: Container,
     /// Whether the open container is a wrapper object (needs its closing `}`).
     in_wrapper: bool,
-    next_index: u64,
     at_start: bool,
     bom_seen: usize,
 
@@ -151,7 +149,6 @@ impl Scanner {
             offset: 0,
             container: Container::Stream,
             in_wrapper: false,
-            next_index: 0,
             at_start: true,
             bom_seen: 0,
             role: ItemRole::Element,
@@ -566,29 +563,23 @@ impl Scanner {
                 Event::Tail(&self.pending)
             }
         } else {
-            let index = self.next_index;
-            self.next_index += 1;
             let container = self.container;
             if too_large {
                 Event::Rejected {
-                    index,
                     why: Rejection::TooLarge { bytes: total },
                 }
             } else if self.too_deep {
                 Event::Rejected {
-                    index,
                     why: Rejection::TooDeep,
                 }
             } else if self.pending.is_empty() {
                 Event::Item {
-                    index,
                     container,
                     bytes: tail,
                 }
             } else {
                 self.pending.extend_from_slice(tail);
                 Event::Item {
-                    index,
                     container,
                     bytes: &self.pending,
                 }
@@ -633,17 +624,19 @@ mod tests {
     fn scan(input: &str, chunk: usize, limits: Limits) -> Result<Vec<String>, ScanError> {
         let mut scanner = Scanner::new(limits);
         let mut out = Vec::new();
+        // Items and rejections are numbered in order, as a reader of the events counts them.
+        let mut index = 0u64;
         let mut sink = |e: Event<'_>| {
             out.push(match e {
                 Event::Open(c) => format!("open {c:?}"),
-                Event::Item {
-                    index,
-                    container,
-                    bytes,
-                } => {
-                    format!("{index} {container:?} {}", String::from_utf8_lossy(bytes))
+                Event::Item { container, bytes } => {
+                    index += 1;
+                    format!("{} {container:?} {}", index - 1, String::from_utf8_lossy(bytes))
                 }
-                Event::Rejected { index, why } => format!("{index} rejected {why:?}"),
+                Event::Rejected { why } => {
+                    index += 1;
+                    format!("{} rejected {why:?}", index - 1)
+                }
                 Event::Tail(b) => format!("tail {}", String::from_utf8_lossy(b)),
             });
             ControlFlow::Continue(())

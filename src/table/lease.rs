@@ -108,7 +108,6 @@ impl Holder {
 /// A held lease (or none, on a store that cannot lock).
 pub struct Lease {
     name: String,
-    ttl: Duration,
     kind: Kind,
 }
 
@@ -234,17 +233,12 @@ impl Lease {
         };
         Ok(kind.map(|kind| Lease {
             name: options.name.clone(),
-            ttl: options.ttl,
             kind,
         }))
     }
 
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    pub fn ttl(&self) -> Duration {
-        self.ttl
     }
 
     /// Whether the lease still holds: `Err` says why not.

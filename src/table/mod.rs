@@ -31,7 +31,6 @@ pub mod state;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures::TryStreamExt;
 use object_store::path::Path;
@@ -276,7 +275,6 @@ impl Dest {
         Staging {
             loc: self.loc.clone(),
             prefix: self.staging_rel(checkpoint),
-            run_id: self.run_id.clone(),
         }
     }
 
@@ -307,11 +305,6 @@ impl Dest {
     pub async fn release(&self) {
         self.lease.release().await;
     }
-
-    /// How long the lease of this run lasts without renewal.
-    pub fn lease_ttl(&self) -> Duration {
-        self.lease.ttl()
-    }
 }
 
 /// Where one checkpoint's files are written before its commit.
@@ -320,7 +313,6 @@ pub struct Staging {
     pub loc: Location,
     /// `_trailpq/work/<lease>/staging/<run>/<checkpoint>`
     prefix: String,
-    pub run_id: String,
 }
 
 impl Staging {

@@ -136,6 +136,7 @@ fn run_with_report(args: &[&str], env: &[(String, String)]) -> (Run, serde_json:
 
 #[test]
 fn profiles_sign_requests_with_no_key_variables() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
     s3.bucket("lake");
@@ -235,6 +236,7 @@ fn profiles_sign_requests_with_no_key_variables() {
 
 #[test]
 fn wrong_or_failing_credentials_are_one_line_without_secrets() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
     let aws = Aws::new("", "");
@@ -315,6 +317,7 @@ fn wrong_or_failing_credentials_are_one_line_without_secrets() {
 /// before a deadline that only guards against a hang.
 #[test]
 fn no_credentials_anywhere_is_one_clear_line_quickly() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
     let proxy = Proxy::start(s3.port);
@@ -479,6 +482,7 @@ fn finish(mut child: Child, deadline: Duration) -> Run {
 /// (The listing takes well under the 5 s after which the first are due.)
 #[test]
 fn short_lived_credentials_are_refreshed_in_a_long_run_but_not_per_request() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     let logs = tempdir();
     generate(logs.path(), 400, 2, "2024-05-01", 7);
@@ -670,6 +674,7 @@ fn answer(request: &Seen) -> (String, &'static str, String) {
 
 #[test]
 fn sso_roles_web_identity_container_and_instance_credentials_sign_requests() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
     let expected = records_under(&sample_data().join("awsdocs"));

@@ -6,6 +6,7 @@ use crate::common::*;
 
 #[test]
 fn convert_from_s3_to_s3_and_to_a_local_folder() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     // An organisation trail's layout, plus the sample in the plain account layout.
     s3.upload(
@@ -150,6 +151,7 @@ fn convert_from_s3_to_s3_and_to_a_local_folder() {
 
 #[test]
 fn object_store_failures_are_one_clear_line() {
+    crate::needs!(s3);
     let s3 = S3Server::start();
     s3.upload("logs", "AWSLogs/", &sample_data().join("awsdocs"));
     let out = tempdir();
