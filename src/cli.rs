@@ -454,4 +454,9 @@ pub struct GenerateArgs {
     /// about real logs; never add it to the keys you verify real trails with
     #[arg(long, value_name = "FILE")]
     pub public_keys: Option<PathBuf>,
+
+    /// Make each record larger: N-1 times more resources, tags and additional event data (1: the
+    /// usual records). The same seed gives the same events at every scale; for benchmarks
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub records_scale: u32,
 }

@@ -273,6 +273,7 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
         start: args.start,
         days: args.days,
         public_keys: args.public_keys,
+        records_scale: args.records_scale,
     })?;
     eprintln!("{summary}");
     Ok(0)

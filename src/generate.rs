@@ -313,6 +313,8 @@ struct Ctx<'w> {
     account: &'w Account,
     region: &'w str,
     time: DateTime<Utc>,
+    /// `--records-scale`: 1 for the usual records; more makes each record larger.
+    scale: u32,
 }
 
 /// Connect APIs and how often they are called.
@@ -1461,7 +1463,58 @@ fn record(
     if console {
         o = o.s("sessionCredentialFromConsole", "true");
     }
+    if ctx.scale > 1 {
+        o = larger(o, ctx, source, api);
+    }
     o.end()
+}
+
+/// What `--records-scale` adds to a record: the resources it touched, the additional data S3 and
+/// IAM-style calls carry, and the tags of a provisioned resource, growing with the scale. Nothing
+/// here draws from the random stream, so a seed gives the same events at every scale.
+fn larger(o: Obj, ctx: &Ctx<'_>, source: &str, api: &str) -> Obj {
+    let service = source.split('.').next().unwrap_or("connect");
+    let (account, region) = (ctx.account.id, ctx.region);
+    let extra = ctx.scale as usize - 1;
+    let mut resources = String::from("[");
+    for i in 0..extra * 2 {
+        if i > 0 {
+            resources.push(',');
+        }
+        resources.push_str(
+            &Obj::default()
+                .s("accountId", account)
+                .s("type", &format!("AWS::{service}::Resource"))
+                .s(
+                    "ARN",
+                    &format!(
+                        "arn:aws:{service}:{region}:{account}:instance/5f2c1e8a-{i:04}-4b7e-9d3a-{api:.12}/resource/{i}"
+                    ),
+                )
+                .end(),
+        );
+    }
+    resources.push(']');
+    let mut tags = Obj::default();
+    for i in 0..extra * 4 {
+        tags = tags.s(
+            &format!("team-{i}"),
+            &format!("contact-centre-{region}-{i}"),
+        );
+    }
+    let data = Obj::default()
+        .s("SignatureVersion", "SigV4")
+        .s("CipherSuite", "TLS_AES_128_GCM_SHA256")
+        .raw("bytesTransferredIn", &(api.len() * 37).to_string())
+        .s("AuthenticationMethod", "AuthHeader")
+        .s(
+            "x-amz-id-2",
+            &format!("{api}/{account}/{region}").repeat(extra.min(4)),
+        )
+        .o("tags", tags)
+        .raw("bytesTransferredOut", &(api.len() * 91).to_string());
+    o.raw("resources", &resources)
+        .o("additionalEventData", data)
 }
 
 /// What was generated.
@@ -1501,6 +1554,9 @@ pub struct GenerateOptions {
     pub days: u32,
     /// Where to write the digests' public key (`list-public-keys` JSON), if anywhere.
     pub public_keys: Option<std::path::PathBuf>,
+    /// 1 for the usual records; N makes each record larger (more resources, tags and
+    /// additional event data), for benchmarks of larger records.
+    pub records_scale: u32,
 }
 
 /// Runs `trailpq generate`.
@@ -1508,12 +1564,18 @@ pub fn run(options: &GenerateOptions) -> Result<Summary> {
     if options.days == 0 {
         return Err(Error::Usage("--days must be at least 1".into()));
     }
+    if !(1..=50).contains(&options.records_scale) {
+        return Err(Error::Usage(
+            "--records-scale must be between 1 and 50".into(),
+        ));
+    }
     let summary = generate(
         &options.out,
         options.seed,
         options.events,
         options.start,
         options.days,
+        options.records_scale,
     )?;
     if let Some(path) = &options.public_keys {
         let origin = options
@@ -1552,6 +1614,7 @@ pub fn generate(
     events: u64,
     start: NaiveDate,
     days: u32,
+    scale: u32,
 ) -> Result<Summary> {
     let mut rng = Rng::new(seed);
     let world = World::new(&mut rng);
@@ -1588,6 +1651,7 @@ pub fn generate(
                 account,
                 region,
                 time,
+                scale,
             };
             files[target].push(if chime {
                 chime_event(&mut rng, &ctx)
@@ -1848,6 +1912,7 @@ mod tests {
                 account: &world.accounts[0],
                 region: "us-east-1",
                 time,
+                scale: 1,
             };
             (0..200)
                 .map(|i| {
@@ -1865,6 +1930,42 @@ mod tests {
             let v: serde_json::Value =
                 serde_json::from_str(r).unwrap_or_else(|e| panic!("{e}: {r}"));
             assert_eq!(v["recipientAccountId"], "012345678901");
+        }
+    }
+
+    /// A larger scale adds to each record and changes nothing else: the same seed gives the same
+    /// events, so the two shapes of the benchmark hold the same activity.
+    #[test]
+    fn a_larger_scale_only_adds_to_the_records() {
+        let make = |scale| {
+            let mut rng = Rng::new(5);
+            let world = World::new(&mut rng);
+            let ctx = Ctx {
+                account: &world.accounts[0],
+                region: "us-east-1",
+                time: "2024-05-01T10:00:00Z".parse().unwrap(),
+                scale,
+            };
+            (0..100)
+                .map(|_| connect_event(&mut rng, &ctx))
+                .collect::<Vec<_>>()
+        };
+        let (usual, larger) = (make(1), make(3));
+        let bytes = |records: &[String]| records.iter().map(String::len).sum::<usize>();
+        assert!(
+            2 * bytes(&larger) > 3 * bytes(&usual),
+            "scale 3 adds half again at least"
+        );
+        for (a, b) in usual.iter().zip(&larger) {
+            let a: serde_json::Value = serde_json::from_str(a).unwrap();
+            let mut b: serde_json::Value = serde_json::from_str(b).unwrap();
+            let added = b.as_object_mut().unwrap();
+            assert_eq!(
+                added.remove("resources").unwrap().as_array().unwrap().len(),
+                4
+            );
+            assert!(added.remove("additionalEventData").unwrap()["tags"].is_object());
+            assert_eq!(a, b);
         }
     }
 

@@ -631,7 +631,11 @@ mod tests {
                 Event::Open(c) => format!("open {c:?}"),
                 Event::Item { container, bytes } => {
                     index += 1;
-                    format!("{} {container:?} {}", index - 1, String::from_utf8_lossy(bytes))
+                    format!(
+                        "{} {container:?} {}",
+                        index - 1,
+                        String::from_utf8_lossy(bytes)
+                    )
                 }
                 Event::Rejected { why } => {
                     index += 1;
