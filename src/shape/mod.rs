@@ -18,14 +18,12 @@ pub mod scan;
 use std::borrow::Cow;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
-use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
 use flate2::read::MultiGzDecoder;
 
 use crate::progress::CountingReader;
 use json::{Members, value_kind};
-use scan::{Container, Event, Rejection, Scanner};
+use scan::{Container, Event, Markers, Rejection, Scanner};
 use serde_json::value::RawValue;
 
 /// Bounds on a single record.
@@ -286,8 +284,10 @@ impl FileState {
                 self.deliver(on_item, Item::Bad { index, reason })
             }
             Event::Item {
-                container, bytes, ..
-            } => self.element(container, bytes, limits, on_item),
+                container,
+                bytes,
+                markers,
+            } => self.element(container, bytes, markers, limits, on_item),
         }
     }
 
@@ -321,6 +321,7 @@ impl FileState {
         &mut self,
         container: Container,
         bytes: &[u8],
+        markers: Markers,
         limits: Limits,
         on_item: &mut F,
     ) -> ControlFlow<()>
@@ -340,7 +341,7 @@ impl FileState {
             }
         };
         let stream = container == Container::Stream;
-        match classify(text, limits, !self.decided) {
+        match classify(text, markers, limits, !self.decided) {
             // A digest file is a single top-level object; an element with a digest's keys inside
             // a log is handed out like any other record.
             Ok(Shape::Digest) if !self.decided && stream => {
@@ -556,11 +557,15 @@ const RECORD_KEYS: &[&str] = &[
 
 /// Classifies one element. Plain records are recognised without parsing them (the flattener
 /// parses them); `first` asks for the check that the file's first element looks like CloudTrail.
-fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeError> {
+fn classify(
+    text: &str,
+    markers: Markers,
+    limits: Limits,
+    first: bool,
+) -> Result<Shape<'_>, ShapeError> {
     if !text.starts_with('{') {
         return Err(not_an_object(text));
     }
-    let markers = Markers::find(text);
     if !first && !markers.any() {
         return Ok(Shape::Record {
             text: Cow::Borrowed(text),
@@ -572,15 +577,15 @@ fn classify(text: &str, limits: Limits, first: bool) -> Result<Shape<'_>, ShapeE
     if let Some(records) = members.get("Records") {
         return Err(ShapeError::Bad(misplaced_records(records)));
     }
-    if markers.digest && members.get("digestStartTime").is_some() {
+    if markers.has(Markers::DIGEST) && members.get("digestStartTime").is_some() {
         return Ok(Shape::Digest);
     }
-    if markers.subscription
+    if markers.has(Markers::SUBSCRIPTION)
         && let Some(shape) = subscription(&members)?
     {
         return Ok(shape);
     }
-    if markers.wrapped
+    if markers.has(Markers::WRAPPED)
         && let Some(shape) = wrapped_record(&members, limits)
     {
         return shape;
@@ -599,48 +604,6 @@ fn not_an_object(text: &str) -> ShapeError {
     match serde_json::from_str::<serde::de::IgnoredAny>(text) {
         Err(e) => ShapeError::InvalidJson(e),
         Ok(_) => ShapeError::Bad(format!("{}, not a record object", value_kind(text))),
-    }
-}
-
-/// Which keys that mark a wrapper an element's text mentions: found in one pass over the text (a
-/// SIMD multi-pattern search), as most elements are plain records and mention none, and those
-/// need no parse here. A mention may be inside a value; only a parse tells.
-struct Markers {
-    /// `detail-type` (EventBridge) or `CloudTrailEvent` (event history).
-    wrapped: bool,
-    digest: bool,
-    /// `Records`, which belongs only at the top of a file.
-    nested: bool,
-    /// `messageType` (CloudWatch Logs).
-    subscription: bool,
-}
-
-impl Markers {
-    fn find(text: &str) -> Self {
-        const MARKERS: [&str; 5] = [
-            "\"detail-type\"",
-            "\"CloudTrailEvent\"",
-            "\"digestStartTime\"",
-            "\"Records\"",
-            "\"messageType\"",
-        ];
-        // Built once.
-        static SEARCHER: LazyLock<AhoCorasick> =
-            LazyLock::new(|| AhoCorasick::new(MARKERS).expect("fixed patterns"));
-        let mut seen = [false; MARKERS.len()];
-        for found in SEARCHER.find_iter(text.as_bytes()) {
-            seen[found.pattern().as_usize()] = true;
-        }
-        Markers {
-            wrapped: seen[0] || seen[1],
-            digest: seen[2],
-            nested: seen[3],
-            subscription: seen[4],
-        }
-    }
-
-    fn any(&self) -> bool {
-        self.wrapped || self.digest || self.nested || self.subscription
     }
 }
 

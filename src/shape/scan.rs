@@ -42,6 +42,8 @@ pub enum Event<'a> {
     Item {
         container: Container,
         bytes: &'a [u8],
+        /// The wrapper keys among the item's own keys.
+        markers: Markers,
     },
     /// An item that broke a limit; its bytes were skipped.
     Rejected { why: Rejection },
@@ -108,6 +110,62 @@ enum ItemRole {
     Tail,
 }
 
+/// Which keys that mark a wrapper an item's object has among its own keys (not in nested
+/// values): found while scanning, so that the plain records, nearly all of them, need no parse
+/// and no search to be told from wrappers. A mark may also come from a value of the object
+/// spelled like a key, or a key cut by the end of a chunk: marks say "parse to know".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Markers(u8);
+
+impl Markers {
+    pub const NONE: Markers = Markers(0);
+    /// `detail-type` (EventBridge) or `CloudTrailEvent` (event history).
+    pub const WRAPPED: u8 = 1;
+    pub const DIGEST: u8 = 2;
+    /// `Records`, which belongs only at the top of a file.
+    pub const NESTED: u8 = 4;
+    /// `messageType` (CloudWatch Logs).
+    pub const SUBSCRIPTION: u8 = 8;
+    const ALL: Markers = Markers(15);
+
+    const NAMES: [(&'static [u8], u8); 5] = [
+        (b"detail-type\"", Self::WRAPPED),
+        (b"CloudTrailEvent\"", Self::WRAPPED),
+        (b"digestStartTime\"", Self::DIGEST),
+        (b"Records\"", Self::NESTED),
+        (b"messageType\"", Self::SUBSCRIPTION),
+    ];
+
+    /// The mark of a string whose text starts at `rest` (just after its opening quote).
+    fn at(rest: &[u8]) -> Markers {
+        let Some(first) = rest.first() else {
+            return Self::ALL; // the chunk ends here: cannot tell
+        };
+        if !matches!(first, b'd' | b'C' | b'R' | b'm') {
+            return Self::NONE;
+        }
+        for (name, mark) in Self::NAMES {
+            let n = name.len().min(rest.len());
+            if rest[..n] == name[..n] {
+                return if n == name.len() {
+                    Markers(mark)
+                } else {
+                    Self::ALL
+                };
+            }
+        }
+        Self::NONE
+    }
+
+    pub fn has(self, mark: u8) -> bool {
+        self.0 & mark != 0
+    }
+
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+}
+
 #[derive(Debug)]
 pub struct Scanner {
     limits: Limits,
@@ -135,6 +193,8 @@ pub struct Scanner {
     start: Option<usize>,
     /// The first key of a top-level object, while it is read.
     key: Vec<u8>,
+    /// The wrapper keys met so far among the item's own keys.
+    markers: Markers,
 }
 
 const RECORDS: &[u8] = b"Records";
@@ -162,6 +222,7 @@ impl Scanner {
             pending: Vec::new(),
             start: None,
             key: Vec::new(),
+            markers: Markers::NONE,
         }
     }
 
@@ -266,6 +327,7 @@ impl Scanner {
         self.size = 0;
         self.pending.clear();
         self.start = Some(at);
+        self.markers = Markers::NONE;
     }
 
     /// Scans `buf` from the current state. Each state has its handler, which looks at the byte at
@@ -284,7 +346,7 @@ impl Scanner {
                 // Every other state is between tokens, where whitespace means nothing.
                 _ if is_ws(c) => Step::Continue(i + 1),
                 State::Top => self.top(c, i, sink)?,
-                State::FirstKey => self.first_key(c, i),
+                State::FirstKey => self.first_key(buf, c, i),
                 State::FirstColon => self.first_colon(c, i),
                 State::FirstValue => self.first_value(c, i, sink),
                 State::Element { after_comma } => self.element(c, i, after_comma)?,
@@ -332,9 +394,10 @@ impl Scanner {
     }
 
     /// After a top-level `{`: a first key may make it a wrapper.
-    fn first_key(&mut self, c: u8, i: usize) -> Step {
+    fn first_key(&mut self, buf: &[u8], c: u8, i: usize) -> Step {
         if c == b'"' {
             self.key.clear();
+            self.markers.0 |= Markers::at(&buf[i + 1..]).0;
             self.in_string = true;
             self.state = State::InFirstKey;
             Step::Continue(i + 1)
@@ -492,7 +555,13 @@ impl Scanner {
             }
             i += 1;
             match c {
-                b'"' => self.in_string = true,
+                b'"' => {
+                    self.in_string = true;
+                    // A string directly inside the item's object: a key or a value of its own.
+                    if self.stack.len() == 1 && self.stack[0] == b'{' {
+                        self.markers.0 |= Markers::at(&buf[i..]).0;
+                    }
+                }
                 b'{' | b'[' => self.open_bracket(c),
                 b'}' | b']' if self.close_bracket(c, i - 1)? => return Ok(Some(i)),
                 _ => {}
@@ -576,12 +645,14 @@ impl Scanner {
                 Event::Item {
                     container,
                     bytes: tail,
+                    markers: self.markers,
                 }
             } else {
                 self.pending.extend_from_slice(tail);
                 Event::Item {
                     container,
                     bytes: &self.pending,
+                    markers: self.markers,
                 }
             }
         };
@@ -629,7 +700,9 @@ mod tests {
         let mut sink = |e: Event<'_>| {
             out.push(match e {
                 Event::Open(c) => format!("open {c:?}"),
-                Event::Item { container, bytes } => {
+                Event::Item {
+                    container, bytes, ..
+                } => {
                     index += 1;
                     format!(
                         "{} {container:?} {}",
@@ -664,6 +737,69 @@ mod tests {
         for chunk in [1, 5, input.len().max(1)] {
             let err = scan(input, chunk, LIMITS).unwrap_err();
             assert!(err.message.contains(message), "chunk {chunk}: {err}");
+        }
+    }
+
+    /// The marks of each item, scanned in chunks of `chunk` bytes.
+    fn marks(input: &str, chunk: usize) -> Vec<Markers> {
+        let mut scanner = Scanner::new(Limits {
+            max_item_bytes: 1 << 20,
+            max_depth: 8,
+        });
+        let mut out = Vec::new();
+        let mut sink = |e: Event<'_>| {
+            if let Event::Item { markers, .. } = e {
+                out.push(markers);
+            }
+            ControlFlow::Continue(())
+        };
+        for piece in input.as_bytes().chunks(chunk) {
+            scanner.feed(piece, &mut sink).unwrap();
+        }
+        scanner.finish(&mut sink).unwrap();
+        out
+    }
+
+    #[test]
+    fn an_items_own_wrapper_keys_are_marked_and_nested_ones_are_not() {
+        let input = r#"{"Records":[{"eventName":"x","requestParameters":{"Records":1,"detail-type":2}},{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{}},{"messageType":"DATA_MESSAGE"},{"digestStartTime":"t"},{"CloudTrailEvent":"{}"},{"eventSource":"Records"}]}"#;
+        let whole = marks(input, input.len());
+        assert_eq!(
+            whole,
+            [
+                Markers::NONE,
+                Markers(Markers::WRAPPED),
+                Markers(Markers::SUBSCRIPTION),
+                Markers(Markers::DIGEST),
+                Markers(Markers::WRAPPED),
+                // A value spelled like a key is a false alarm, which the parse sorts out.
+                Markers(Markers::NESTED),
+            ]
+        );
+        // Objects one after another (NDJSON): the first key, read apart, is marked too.
+        let stream =
+            "{\"messageType\":\"DATA_MESSAGE\"}\n{\"eventName\":\"x\"}\n{\"detail-type\":\"y\"}";
+        let whole_stream = marks(stream, stream.len());
+        assert_eq!(
+            whole_stream,
+            [
+                Markers(Markers::SUBSCRIPTION),
+                Markers::NONE,
+                Markers(Markers::WRAPPED)
+            ]
+        );
+        // Cut anywhere, a mark is never lost: a key cut by a chunk's end marks everything.
+        for (input, whole) in [(input, &whole), (stream, &whole_stream)] {
+            for chunk in 1..input.len() {
+                let cut = marks(input, chunk);
+                assert_eq!(cut.len(), whole.len());
+                for (cut, exact) in cut.iter().zip(whole) {
+                    assert!(
+                        cut.0 & exact.0 == exact.0,
+                        "chunk {chunk}: {cut:?} lost {exact:?}"
+                    );
+                }
+            }
         }
     }
 
