@@ -754,9 +754,9 @@ mod tests {
             ControlFlow::Continue(())
         };
         for piece in input.as_bytes().chunks(chunk) {
-            scanner.feed(piece, &mut sink).unwrap();
+            let _ = scanner.feed(piece, &mut sink).unwrap();
         }
-        scanner.finish(&mut sink).unwrap();
+        let _ = scanner.finish(&mut sink).unwrap();
         out
     }
 
