@@ -200,11 +200,7 @@ fn output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, String)> {
 fn run_export(args: ExportArgs) -> Result<u8> {
     let runtime = runtime(convert::default_threads())?;
     let (mut out, _) = output(args.out.as_deref())?;
-    let limit = Some(
-        args.memory
-            .memory_limit
-            .unwrap_or_else(crate::sql::memory::default_limit),
-    );
+    let limit = memory_limit(&args.memory);
     let exported = runtime.block_on(crate::export::run(
         &args.data,
         args.predicate.as_deref(),
@@ -327,11 +323,7 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
         #[cfg(not(feature = "test-hooks"))]
         lease_ttl: crate::table::lease::LeaseOptions::new(crate::table::MAIN_LEASE).ttl,
         writer: WriterConfig::default(),
-        memory_limit: Some(
-            args.memory
-                .memory_limit
-                .unwrap_or_else(crate::sql::memory::default_limit),
-        ),
+        memory_limit: memory_limit(&args.memory),
     };
     check_days(options.since, options.until)?;
     write_report(args.report.as_deref(), &())?;
@@ -354,6 +346,14 @@ fn run_compact(args: CompactArgs) -> Result<u8> {
     );
     write_report(args.report.as_deref(), &report)?;
     Ok(0)
+}
+
+/// `--memory-limit`, or the default: known here so that a failure can name it.
+fn memory_limit(args: &crate::cli::MemoryArgs) -> Option<usize> {
+    Some(
+        args.memory_limit
+            .unwrap_or_else(crate::sql::memory::default_limit),
+    )
 }
 
 /// `--since` must not be after `--until`.

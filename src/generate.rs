@@ -587,7 +587,6 @@ fn connect_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         &admin,
         instance,
     );
-    let response = if error.is_some() { None } else { response };
     record(
         rng,
         ctx,
@@ -1395,7 +1394,6 @@ fn chime_event(rng: &mut Rng, ctx: &Ctx<'_>) -> String {
         )),
         _ => None,
     };
-    let response = if error.is_some() { None } else { response };
     record(
         rng,
         ctx,
@@ -1438,7 +1436,11 @@ fn record(
     }
     o = o
         .raw("requestParameters", request)
-        .raw("responseElements", response.unwrap_or("null"))
+        // A failed call has no response elements.
+        .raw(
+            "responseElements",
+            response.filter(|_| error.is_none()).unwrap_or("null"),
+        )
         .s("requestID", &rng.uuid())
         .s("eventID", &rng.uuid())
         .raw("readOnly", if is_read_only(api) { "true" } else { "false" })
