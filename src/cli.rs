@@ -213,7 +213,7 @@ pub struct ConvertArgs {
     pub row_group_rows: usize,
 
     /// Memory for buffering rows before they are written, in MiB
-    #[arg(long, value_name = "MIB", default_value_t = 256, hide = true)]
+    #[arg(long, value_name = "MIB", default_value_t = crate::writer::DEFAULT_BUFFER_MIB, hide = true)]
     pub buffer_mib: usize,
 
     /// Files whose rows take more than this (MiB) are read twice instead of held

@@ -214,8 +214,9 @@ async fn rewrite(
         buffered_rows += batch.num_rows();
         buffered_bytes += batch.get_array_memory_size();
         buffer.push(batch);
+        // One partition at a time, so a file may take the whole buffer.
         if buffered_rows >= options.writer.file_rows
-            || buffered_bytes >= options.writer.buffer_bytes / 2
+            || buffered_bytes >= options.writer.buffer_bytes
         {
             flush(&mut buffer, &mut out).await?;
             (buffered_rows, buffered_bytes) = (0, 0);

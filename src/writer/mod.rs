@@ -31,11 +31,17 @@ pub struct WriterConfig {
     pub row_group_rows: usize,
 }
 
+/// The default of [`WriterConfig::buffer_bytes`], in MiB. Peak memory of a convert is about
+/// 250 MiB plus 1.1 times this (measured on two million generated events: 16 MiB → 271 MiB peak,
+/// 128 → 394, 256 → 538), and the output barely depends on it (128 MiB: 1% more bytes than 256,
+/// in twice as many files, which `compact` merges); 128 keeps a run inside a 512 MiB container.
+pub const DEFAULT_BUFFER_MIB: usize = 128;
+
 impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
             file_rows: 1_000_000,
-            buffer_bytes: 256 << 20,
+            buffer_bytes: DEFAULT_BUFFER_MIB << 20,
             row_group_rows: 128 * 1024,
         }
     }
