@@ -166,6 +166,12 @@ impl Markers {
     }
 }
 
+impl std::ops::BitOrAssign for Markers {
+    fn bitor_assign(&mut self, other: Markers) {
+        self.0 |= other.0;
+    }
+}
+
 #[derive(Debug)]
 pub struct Scanner {
     limits: Limits,
@@ -397,7 +403,7 @@ impl Scanner {
     fn first_key(&mut self, buf: &[u8], c: u8, i: usize) -> Step {
         if c == b'"' {
             self.key.clear();
-            self.markers.0 |= Markers::at(&buf[i + 1..]).0;
+            self.markers |= Markers::at(&buf[i + 1..]);
             self.in_string = true;
             self.state = State::InFirstKey;
             Step::Continue(i + 1)
@@ -559,7 +565,7 @@ impl Scanner {
                     self.in_string = true;
                     // A string directly inside the item's object: a key or a value of its own.
                     if self.stack.len() == 1 && self.stack[0] == b'{' {
-                        self.markers.0 |= Markers::at(&buf[i..]).0;
+                        self.markers |= Markers::at(&buf[i..]);
                     }
                 }
                 b'{' | b'[' => self.open_bracket(c),
