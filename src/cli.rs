@@ -62,6 +62,79 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Rewrite each partition into few files in time order, removing duplicate deliveries
     Compact(CompactArgs),
+    /// Convert CloudTrail objects as S3 announces them on an SQS queue, until stopped
+    Watch(WatchArgs),
+}
+
+const WATCH_AFTER_HELP: &str = "\
+Messages: S3 event notifications (directly, or through SNS, raw or not), CloudTrail's own SNS
+notifications, and EventBridge \"Object Created\" events, mixed in one queue. A message is deleted
+only once the records of its objects are committed; one that cannot be read, or names an object
+outside every SOURCE or one the store would not give, is reported and left to the queue's redrive
+policy. SIGTERM or Ctrl-C commit the batch in flight, acknowledge it and exit 0.
+
+Exit codes: 0 done; 3 (with --drain) messages were left on the queue, or something was
+quarantined; 2 usage error; 1 could not run or failed (what was committed stays committed, and
+the batch's messages come back from the queue).
+
+SQS: credentials and region as for S3 (--profile, AWS_REGION, else the queue URL's region);
+AWS_ENDPOINT_URL_SQS for a local SQS-protocol server.";
+
+#[derive(Debug, Args)]
+#[command(after_help = WATCH_AFTER_HELP)]
+pub struct WatchArgs {
+    /// The buckets or prefixes the watcher may read (s3://bucket/AWSLogs/); a message naming
+    /// any other object is refused
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// The SQS queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+    #[arg(long, value_name = "URL")]
+    pub queue: String,
+
+    /// Where to write: a folder or an object-store URL, as for convert
+    #[arg(long, value_name = "DEST")]
+    pub out: String,
+
+    /// Process messages until the queue is empty, then exit (for cron, CI and tests)
+    #[arg(long)]
+    pub drain: bool,
+
+    /// Commit a batch after this much time since its first message, or this much input
+    /// (durations and sizes, comma-separated)
+    #[arg(long, value_name = "EVERY", default_value = "2m,1GiB", value_parser = parse_checkpoint)]
+    pub checkpoint: crate::convert::CheckpointEvery,
+
+    /// How long received messages stay hidden from other consumers; extended while their batch
+    /// works, so only a watcher that died lets them come back sooner than this
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub visibility: std::time::Duration,
+
+    /// Write a JSON report (messages received, acknowledged, refused and left; files and
+    /// records) to FILE, rewritten after each checkpoint and at exit
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Partition columns of a new table, outermost first, from account_id, region and event_date
+    #[arg(long, value_name = "COLS", default_value = "event_date", value_parser = parse_partition_spec)]
+    pub partition_by: PartitionSpec,
+
+    /// Worker threads for parsing and encoding [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+
+    /// If a convert holds DEST, wait up to this long for it before a batch fails
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub wait: std::time::Duration,
+
+    /// Print nothing but errors and warnings (no progress line)
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Length of the lease on DEST, in seconds (tests only: it is renewed while the run lasts)
+    #[cfg(feature = "test-hooks")]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, hide = true)]
+    pub lease_seconds: f64,
 }
 
 #[derive(Debug, Args)]

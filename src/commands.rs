@@ -9,7 +9,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::{
     Cli, Command, CompactArgs, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat,
-    ShellArgs, VerifyArgs,
+    ShellArgs, VerifyArgs, WatchArgs,
 };
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
@@ -82,7 +82,7 @@ fn usage_line(e: &clap::Error) -> String {
 pub fn run(cli: Cli) -> Result<u8> {
     // Every s3:// location of the run takes its credentials and region from this profile.
     crate::store::configure(crate::store::StoreOptions {
-        profile: cli.profile,
+        profile: cli.profile.clone(),
     });
     match cli.command {
         Command::Convert(args) => run_convert(args),
@@ -112,6 +112,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Generate(args) => run_generate(args),
         Command::Verify(args) => run_verify(args),
         Command::Compact(args) => run_compact(args),
+        Command::Watch(args) => run_watch(args, cli.profile),
     }
 }
 
@@ -180,6 +181,62 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
         eprint!("{}", report.summary());
     }
     result.map(|()| report.exit_code())
+}
+
+fn run_watch(args: WatchArgs, profile: Option<String>) -> Result<u8> {
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(convert::default_threads);
+    let mut conversion = ConvertOptions::new(args.sources, args.out);
+    conversion.partition_by = args.partition_by;
+    conversion.threads = threads;
+    conversion.checkpoint = args.checkpoint;
+    conversion.lease.wait = Some(args.wait);
+    #[cfg(feature = "test-hooks")]
+    {
+        conversion.lease.ttl = lease_ttl(args.lease_seconds);
+    }
+    conversion.lease.say = match args.quiet {
+        true => |_| {},
+        false => |line| eprintln!("trailpq: {line}"),
+    };
+    conversion.warn = |line| eprintln!("trailpq: warning: {line}");
+    write_report(args.report.as_deref(), &())?;
+    let report_path = args.report.clone();
+    let options = crate::watch::WatchOptions {
+        convert: conversion,
+        queue_url: args.queue,
+        drain: args.drain,
+        visibility: args.visibility,
+        profile,
+        progress: !args.quiet,
+        say: |line| eprintln!("trailpq: {line}"),
+        on_report: Box::new(move |report| {
+            if let Err(e) = write_report(report_path.as_deref(), report) {
+                eprintln!("trailpq: warning: {e}");
+            }
+        }),
+    };
+    let (report, result) = runtime(threads)?.block_on(crate::watch::run(options));
+    write_report(args.report.as_deref(), &report)?;
+    if !args.quiet && result.is_ok() {
+        let m = &report.messages;
+        eprintln!(
+            "trailpq: {} messages received, {} acknowledged, {} left on the queue ({} refused, \
+             {} malformed, {} unreadable); {} files and {} records committed in {} checkpoints",
+            m.received,
+            m.acknowledged,
+            m.left,
+            m.refused,
+            m.malformed,
+            m.unreadable,
+            report.files_converted,
+            report.records_written,
+            report.checkpoints
+        );
+    }
+    result
 }
 
 /// Where `--out` sends results: the file, or stdout; with what to say when writing fails.

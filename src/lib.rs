@@ -54,3 +54,4 @@ mod query;
 mod shell;
 mod sql;
 mod verify;
+mod watch;

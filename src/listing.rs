@@ -194,6 +194,34 @@ pub async fn list(
     Ok(rx)
 }
 
+/// One object as a listing describes it, or `None` when it is not there. The watcher looks up
+/// the objects it is told of this way: a listing's size, ETag and time are what `convert` records
+/// for the same object, which a HEAD's need not be on every store (s3s-fs lists no ETags).
+pub async fn object(loc: &Location, path: &Path) -> Result<Option<ObjectMeta>, String> {
+    let Some(pager) = &loc.pager else {
+        return match object_store::ObjectStoreExt::head(&loc.store, path).await {
+            Ok(meta) => Ok(Some(meta)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(describe(&e)),
+        };
+    };
+    let key = path.as_ref();
+    // Keys come in order, and the key itself sorts before every longer key it begins.
+    let options = PaginatedListOptions {
+        max_keys: Some(1),
+        ..Default::default()
+    };
+    let page = pager
+        .list_paginated(Some(key), options)
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(page
+        .result
+        .objects
+        .into_iter()
+        .find(|o| o.location.as_ref() == key))
+}
+
 /// The SOURCE arguments, each once: one inside another (a file in a folder also given, the same
 /// folder twice) is read as part of the outer one.
 pub fn distinct_sources(given: &[String]) -> Result<Vec<Arc<Location>>, StoreError> {

@@ -182,9 +182,21 @@ enum Msg {
     Fatal(Error),
 }
 
+/// What a run reads: everything its SOURCEs list, or objects named to it (the watcher's, each
+/// with its SOURCE's location: not listed, and no watermark moves).
+pub(crate) enum Input {
+    List,
+    Objects(Vec<listing::Found>),
+}
+
 /// Runs `convert`. The report is returned in every case; with an `Err` when the run failed (what
 /// it committed before stays committed, and the report says so).
 pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
+    run_input(options, Input::List).await
+}
+
+/// Runs `convert` over `input`.
+pub(crate) async fn run_input(options: ConvertOptions, input: Input) -> (Report, Result<()>) {
     let started = Instant::now();
     let mut report = Report {
         run_id: new_run_id(),
@@ -199,7 +211,7 @@ pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
             .collect(),
         ..Report::default()
     };
-    let result = open_and_convert(&mut report, &options).await;
+    let result = open_and_convert(&mut report, &options, input).await;
     if let Err(e) = &result {
         report.error = Some(e.to_string());
     }
@@ -208,21 +220,40 @@ pub async fn run(options: ConvertOptions) -> (Report, Result<()>) {
     (report, result)
 }
 
-async fn open_and_convert(report: &mut Report, options: &ConvertOptions) -> Result<()> {
+async fn open_and_convert(
+    report: &mut Report,
+    options: &ConvertOptions,
+    input: Input,
+) -> Result<()> {
     let dest_loc = Location::parse(&options.dest)?;
-    let sources = listing::distinct_sources(&options.sources)?;
     let lease = options.lease_name();
-    // Where this lease's incremental listing resumes (read only; the lease is taken later).
-    let mut listing = options.listing.clone();
-    listing.complete = state::read_watermarks(&dest_loc, &lease)
-        .await?
-        .complete
-        .into_iter()
-        .collect();
     let stats = Arc::new(ListStats::default());
-    // The first listing of each SOURCE happens here: an unreadable SOURCE stops the run before
-    // DEST is touched.
-    let found = listing::list(sources, Arc::new(listing), stats.clone()).await?;
+    let found = match input {
+        Input::List => {
+            let sources = listing::distinct_sources(&options.sources)?;
+            // Where this lease's incremental listing resumes (read only; the lease is taken later).
+            let mut listing = options.listing.clone();
+            listing.complete = state::read_watermarks(&dest_loc, &lease)
+                .await?
+                .complete
+                .into_iter()
+                .collect();
+            // The first listing of each SOURCE happens here: an unreadable SOURCE stops the run
+            // before DEST is touched.
+            listing::list(sources, Arc::new(listing), stats.clone()).await?
+        }
+        Input::Objects(objects) => {
+            let (tx, rx) = mpsc::channel(PLANNING);
+            tokio::spawn(async move {
+                for found in objects {
+                    if tx.send(Ok(found)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        }
+    };
     let result = if options.dry_run {
         report.dry_run = true;
         if let Some(meta) = crate::table::read_meta(&dest_loc).await? {

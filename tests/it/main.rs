@@ -25,3 +25,4 @@ mod s3;
 mod shell;
 mod sources;
 mod verify;
+mod watch;
