@@ -224,6 +224,7 @@ impl<'a> Watcher<'a> {
         let mut batch: Vec<Pending> = Vec::new();
         let mut first: Option<Instant> = None;
         let mut bytes = 0u64;
+        let mut failures = 0u32;
         let mut stop = self.stop.clone();
         loop {
             if *stop.borrow() || batch.len() >= MAX_BATCH || due(every, first, bytes) {
@@ -238,8 +239,26 @@ impl<'a> Watcher<'a> {
                     .clamp(Duration::from_secs(1), Duration::from_secs(20)),
             };
             let received = tokio::select! {
-                received = self.queue.receive(wait, visibility) => received?,
+                received = self.queue.receive(wait, visibility) => received,
                 _ = stop.changed() => break,
+            };
+            let received = match received {
+                Ok(received) => {
+                    failures = 0;
+                    received
+                }
+                // A watcher outlives network faults (the SDK has retried already); a drain
+                // reports them.
+                Err(e) if !self.options.drain => {
+                    failures += 1;
+                    let pause = Duration::from_secs(1 << failures.min(6));
+                    (self.options.say)(&format!("{e}; trying again in {}s", pause.as_secs()));
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => continue,
+                        _ = stop.changed() => break,
+                    }
+                }
+                Err(e) => return Err(e),
             };
             let fresh: Vec<Received> = received
                 .into_iter()
@@ -352,12 +371,21 @@ impl<'a> Watcher<'a> {
             }
         }
         crate::hooks::crash_point("watch-before-ack");
-        for failure in self.queue.delete(&done).await? {
-            (self.options.say)(&format!(
-                "a committed message was not deleted, so it comes back and is skipped then: {failure}"
-            ));
+        // A message not deleted comes back, and its objects are found converted then.
+        match self.queue.delete(&done).await {
+            Ok(failures) => {
+                for failure in &failures {
+                    (self.options.say)(&format!(
+                        "a committed message was not deleted (it comes back, and is acknowledged then): {failure}"
+                    ));
+                }
+                self.report.messages.acknowledged += (done.len() - failures.len()) as u64;
+            }
+            Err(e) if !self.options.drain => (self.options.say)(&format!(
+                "{e}; the batch is committed, and its messages are acknowledged when they come back"
+            )),
+            Err(e) => return Err(e),
         }
-        self.report.messages.acknowledged += done.len() as u64;
         self.show();
         Ok(())
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::common::proxy::{Fault, Op, Proxy, Rule};
 use crate::common::reference::records_in;
 use crate::common::s3::S3Server;
 use crate::common::*;
@@ -461,4 +462,74 @@ fn watch_refuses_what_it_cannot_do_in_one_line() {
         2,
         "not a queue URL",
     );
+}
+
+#[test]
+fn an_object_the_store_refuses_leaves_its_message_and_the_rest_is_committed() {
+    crate::needs!(s3);
+    crate::needs!(python);
+    let world = World::new();
+    let proxy = Proxy::start(world.s3.port);
+    // The store refuses to give one object (403 is not retried).
+    let refused = world.keys[0].rsplit('/').next().unwrap().to_string();
+    proxy.add(Rule::new(Some(Op::Get), Some(&refused), Fault::Status(403)).times(usize::MAX));
+    world.sqs.send(
+        &world.queue,
+        &[
+            s3_event("trail", &world.keys[0]),
+            s3_event("trail", &world.keys[1]),
+        ],
+    );
+    let out = tempdir();
+    let report_path = out.path().join("watch.json");
+    let run = trailpq_env(
+        &world.watch_args(&report_path, &["--drain"]),
+        &proxy.env(&world.env()),
+    )
+    .expect(3);
+    assert!(run.stderr.contains(&refused), "{}", run.stderr);
+    let report = read_report(&report_path);
+    assert_eq!(report["messages"]["unreadable"], 1, "{report:#}");
+    assert_eq!(report["messages"]["acknowledged"], 1);
+    assert_eq!(world.table(), (world.records(&[&world.keys[1]]), 1));
+    // Once the store gives it, the message that came back is converted.
+    proxy.clear();
+    world.sqs.wait_for(&world.queue, 1, 0);
+    trailpq_env(&world.watch_args(&report_path, &["--drain"]), &world.env()).expect(0);
+    let both: Vec<&String> = world.keys[..2].iter().collect();
+    assert_eq!(world.table(), (world.records(&both), 2));
+}
+
+#[test]
+fn a_watcher_outlives_a_queue_that_fails_for_a_while() {
+    crate::needs!(s3);
+    crate::needs!(python);
+    let world = World::new();
+    // Every SQS call is a POST: the first twelve fail (four calls, with the SDK's retries).
+    let proxy = Proxy::start(world.sqs.port);
+    proxy.add(Rule::new(Some(Op::Post), None, Fault::Status(503)).times(12));
+    let keys: Vec<&String> = world.keys[..2].iter().collect();
+    let bodies: Vec<String> = keys.iter().map(|k| s3_event("trail", k)).collect();
+    world.sqs.send(&world.queue, &bodies);
+    let out = tempdir();
+    let report_path = out.path().join("watch.json");
+    let mut env = world.env();
+    env.push((
+        "AWS_ENDPOINT_URL_SQS".into(),
+        format!("http://127.0.0.1:{}", proxy.port),
+    ));
+    let mut cmd = command(&world.watch_args(&report_path, &["--checkpoint", "1s"]));
+    cmd.envs(env);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The messages are converted and acknowledged despite the failures, then the watcher stops.
+    world.sqs.wait_for(&world.queue, 0, 0);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let run: Run = child.wait_with_output().unwrap().into();
+    let run = run.expect(0);
+    assert!(run.stderr.contains("trying again in"), "{}", run.stderr);
+    assert_eq!(world.table(), (world.records(&keys), 2));
 }
