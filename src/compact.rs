@@ -113,8 +113,8 @@ async fn compact(
         report.rows_in += rows_in;
         report.rows_out += rows_out;
         report.duplicates_removed += rows_in - rows_out;
-        if old.len() == 1 && rows_in == rows_out {
-            // Already one file without duplicates: leave it.
+        if old.len() == 1 && rows_in == rows_out && !rewritten.computed {
+            // Already one file without duplicates, with every computed column: leave it.
             dest.abandon(number).await;
             report.files_after += 1;
             continue;
@@ -160,6 +160,8 @@ struct Rewritten {
     files: Vec<String>,
     rows_in: u64,
     rows_out: u64,
+    /// Whether computed columns were filled in that the old files lacked.
+    computed: bool,
 }
 
 /// Merges a folder's `count` files in the table's order, keeping the first copy of each event,
@@ -184,6 +186,7 @@ async fn rewrite(
         files: Vec::new(),
         rows_in: 0,
         rows_out: 0,
+        computed: false,
     };
     let flush = async |buffer: &mut Vec<RecordBatch>, out: &mut Rewritten| -> Result<()> {
         if buffer.is_empty() {
@@ -207,6 +210,10 @@ async fn rewrite(
     };
     while let Some(batch) = stream.try_next().await? {
         let batch = crate::sql::session::as_stored(&batch)?;
+        // Files written before a computed column existed get it here.
+        let (batch, changed) =
+            crate::computed::fill(&batch).map_err(|e| Error::Failed(e.to_string()))?;
+        out.computed |= changed;
         out.rows_in += batch.num_rows() as u64;
         let keep = distinct.first_of_each(&batch)?;
         let batch = filter_record_batch(&batch, &keep).map_err(|e| Error::Failed(e.to_string()))?;

@@ -160,6 +160,7 @@ pub fn hive_type(data_type: &DataType) -> String {
         DataType::Boolean => "boolean".into(),
         DataType::Int64 => "bigint".into(),
         DataType::Int32 => "int".into(),
+        DataType::Float64 => "double".into(),
         DataType::Date32 => "date".into(),
         DataType::Timestamp(..) => "timestamp".into(),
         DataType::List(item) => format!("array<{}>", hive_type(item.data_type())),

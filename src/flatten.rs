@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, StructBuilder,
-    TimestampMillisecondBuilder,
+    TimestampMillisecondBuilder, new_null_array,
 };
 use arrow::datatypes::{DataType, Field};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
@@ -63,6 +63,8 @@ enum ColumnBuilder {
     Time(TimestampMillisecondBuilder),
     Int(Int64Builder),
     Resources(ListBuilder<StructBuilder>),
+    /// Filled from the other columns when the batch is finished ([`crate::computed`]).
+    Computed(DataType),
 }
 
 impl Default for BatchBuilder {
@@ -77,15 +79,20 @@ impl BatchBuilder {
         const ROWS: usize = 8;
         let builders = COLUMNS
             .iter()
-            .map(|c| match c.data_type() {
-                DataType::Utf8 => ColumnBuilder::Str(StringBuilder::with_capacity(ROWS, ROWS * 32)),
-                DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(ROWS)),
-                DataType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(ROWS)),
-                DataType::Timestamp(..) => ColumnBuilder::Time(
-                    TimestampMillisecondBuilder::with_capacity(ROWS).with_timezone("UTC"),
-                ),
-                DataType::List(_) => ColumnBuilder::Resources(resources_builder()),
-                other => unreachable!("no builder for {other}"),
+            .map(|c| match (c.origin, c.data_type()) {
+                (Origin::Computed(_), data_type) => ColumnBuilder::Computed(data_type),
+                (_, data_type) => match data_type {
+                    DataType::Utf8 => {
+                        ColumnBuilder::Str(StringBuilder::with_capacity(ROWS, ROWS * 32))
+                    }
+                    DataType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(ROWS)),
+                    DataType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(ROWS)),
+                    DataType::Timestamp(..) => ColumnBuilder::Time(
+                        TimestampMillisecondBuilder::with_capacity(ROWS).with_timezone("UTC"),
+                    ),
+                    DataType::List(_) => ColumnBuilder::Resources(resources_builder()),
+                    other => unreachable!("no builder for {other}"),
+                },
             })
             .collect();
         BatchBuilder {
@@ -143,12 +150,17 @@ impl BatchBuilder {
                     ColumnBuilder::Time(b) => Arc::new(b.finish()),
                     ColumnBuilder::Int(b) => Arc::new(b.finish()),
                     ColumnBuilder::Resources(b) => Arc::new(b.finish()),
+                    ColumnBuilder::Computed(data_type) => new_null_array(data_type, self.rows),
                 }
             })
             .collect();
         self.rows = 0;
         self.input_bytes = 0;
-        RecordBatch::try_new(schema::arrow_schema(), arrays).expect("builders follow the schema")
+        let batch = RecordBatch::try_new(schema::arrow_schema(), arrays)
+            .expect("builders follow the schema");
+        crate::computed::fill(&batch)
+            .expect("computed columns follow the schema")
+            .0
     }
 
     fn append(&mut self, mut slots: Vec<Slot<'_>>, provenance: Provenance<'_>, extra: &Extra<'_>) {
@@ -183,6 +195,7 @@ impl BatchBuilder {
                     }
                     _ => b.append(false),
                 },
+                (ColumnBuilder::Computed(_), _) => {}
                 (ColumnBuilder::Str(b), Origin::SourceKey) => b.append_value(provenance.source_key),
                 (ColumnBuilder::Int(b), Origin::SourceIndex) => {
                     b.append_value(provenance.index as i64)

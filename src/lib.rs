@@ -28,6 +28,7 @@
 //! - `hooks`: test hooks, compiled only with the `test-hooks` feature.
 
 mod compact;
+mod computed;
 mod convert;
 mod digest;
 mod error;

@@ -59,6 +59,68 @@ pub enum Origin {
     Derived(&'static Derivation),
     /// Everything in the record that no typed column holds exactly, as JSON.
     Extra,
+    /// An answer computed from the record's typed columns ([`crate::computed`]): not part of the
+    /// record, so `export` does not write it.
+    Computed(Computed),
+}
+
+/// The computed columns ([`crate::computed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Computed {
+    Outcome,
+    SourceIp,
+    InsightType,
+    InsightState,
+    InsightEventSource,
+    InsightEventName,
+    InsightErrorCode,
+    InsightAverage,
+    InsightBaselineAverage,
+    InsightDuration,
+    InsightBaselineDuration,
+    InsightTopUserArn,
+    InsightTopUserAgent,
+    InsightTopErrorCode,
+}
+
+impl Computed {
+    fn data_type(self) -> DataType {
+        match self {
+            Computed::InsightAverage | Computed::InsightBaselineAverage => DataType::Float64,
+            Computed::InsightDuration | Computed::InsightBaselineDuration => DataType::Int64,
+            _ => DataType::Utf8,
+        }
+    }
+
+    /// Where it comes from, as readers know the record's paths.
+    fn from(self) -> &'static str {
+        match self {
+            Computed::Outcome => "errorCode, responseElements.{ConsoleLogin,SwitchRole,CheckMfa}",
+            Computed::SourceIp => "sourceIPAddress",
+            Computed::InsightType => "insightDetails.insightType",
+            Computed::InsightState => "insightDetails.state",
+            Computed::InsightEventSource => "insightDetails.eventSource",
+            Computed::InsightEventName => "insightDetails.eventName",
+            Computed::InsightErrorCode => "insightDetails.errorCode",
+            Computed::InsightAverage => "insightDetails.insightContext.statistics.insight.average",
+            Computed::InsightBaselineAverage => {
+                "insightDetails.insightContext.statistics.baseline.average"
+            }
+            Computed::InsightDuration => "insightDetails.insightContext.statistics.insightDuration",
+            Computed::InsightBaselineDuration => {
+                "insightDetails.insightContext.statistics.baselineDuration"
+            }
+            Computed::InsightTopUserArn => {
+                "insightDetails.insightContext.attributions[userIdentityArn]"
+            }
+            Computed::InsightTopUserAgent => {
+                "insightDetails.insightContext.attributions[userAgent]"
+            }
+            Computed::InsightTopErrorCode => {
+                "insightDetails.insightContext.attributions[errorCode]"
+            }
+        }
+    }
 }
 
 /// Where a derived identifier is found: the first of `from` that holds a string, in events of
@@ -135,6 +197,7 @@ impl Column {
     pub fn data_type(&self) -> DataType {
         match self.origin {
             Origin::SourceIndex => DataType::Int64,
+            Origin::Computed(c) => c.data_type(),
             Origin::SourceKey | Origin::SourceEnvelope | Origin::Extra | Origin::Derived(_) => {
                 DataType::Utf8
             }
@@ -164,6 +227,7 @@ impl Column {
             Origin::SourceIndex => "(position in file)".into(),
             Origin::SourceEnvelope => "(wrapper)".into(),
             Origin::Extra => "(anything else)".into(),
+            Origin::Computed(c) => format!("(computed from {})", c.from()),
         }
     }
 
@@ -217,6 +281,14 @@ const fn derived(name: &'static str, derivation: &'static Derivation, doc: &'sta
     Column {
         name,
         origin: Origin::Derived(derivation),
+        doc,
+    }
+}
+
+const fn computed(name: &'static str, which: Computed, doc: &'static str) -> Column {
+    Column {
+        name,
+        origin: Origin::Computed(which),
         doc,
     }
 }
@@ -362,6 +434,20 @@ pub static COLUMNS: &[Column] = &[
     rec("tls_key_exchange", &["tlsDetails", "keyExchange"], Str, "TLS key exchange group"),
     rec("insight_details", &["insightDetails"], Json, "CloudTrail Insights details, JSON"),
     rec("event_context", &["eventContext"], Json, "CloudTrail Lake enrichment context, JSON"),
+    computed("outcome", Computed::Outcome, "failure when the record has an errorCode, or its responseElements say ConsoleLogin, SwitchRole or CheckMfa = Failure (failed sign-ins have no error code); success otherwise"),
+    computed("source_ip", Computed::SourceIp, "sourceIPAddress when it is an IPv4 or IPv6 address; NULL for a service name, AWS Internal or anything else"),
+    computed("insight_type", Computed::InsightType, "Insight records: ApiCallRateInsight or ApiErrorRateInsight"),
+    computed("insight_state", Computed::InsightState, "Insight records: Start or End of the unusual activity"),
+    computed("insight_event_source", Computed::InsightEventSource, "Insight records: the service whose calls were unusual"),
+    computed("insight_event_name", Computed::InsightEventName, "Insight records: the API whose calls were unusual"),
+    computed("insight_error_code", Computed::InsightErrorCode, "Insight records of error rates: the error code"),
+    computed("insight_average", Computed::InsightAverage, "Insight records: calls (or errors) per minute during the Insight"),
+    computed("insight_baseline_average", Computed::InsightBaselineAverage, "Insight records: calls (or errors) per minute in the baseline"),
+    computed("insight_duration", Computed::InsightDuration, "Insight records: minutes the Insight lasted (End records)"),
+    computed("insight_baseline_duration", Computed::InsightBaselineDuration, "Insight records: minutes of the baseline"),
+    computed("insight_top_user_arn", Computed::InsightTopUserArn, "Insight records: the caller ARN with the most calls during the Insight"),
+    computed("insight_top_user_agent", Computed::InsightTopUserAgent, "Insight records: the user agent with the most calls during the Insight"),
+    computed("insight_top_error_code", Computed::InsightTopErrorCode, "Insight records: the error code most seen during the Insight ('null' for none), as CloudTrail writes it"),
     derived("connect_instance_id", &CONNECT_INSTANCE, "Amazon Connect instance the call is about (the bare id, whatever form the caller used)"),
     derived("connect_user_id", &CONNECT_USER, "Amazon Connect user the call is about (for CreateUser, the new user)"),
     derived("connect_contact_id", &CONNECT_CONTACT, "Amazon Connect contact the call is about, or that it started"),

@@ -14,6 +14,7 @@ mod common;
 mod cli;
 mod cloudwatch;
 mod compact;
+mod computed;
 mod convert;
 mod credentials;
 mod engines;
