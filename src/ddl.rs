@@ -98,7 +98,7 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
     let dataset = Dataset::open(data).await?;
     let layout = Layout::read(&dataset).await?;
     let table_url = dataset.location.table_url(&[TABLE_DIR]);
-    Ok(match options.engine {
+    let table_ddl = match options.engine {
         Engine::Duckdb => duckdb(
             &options.table,
             &table_url,
@@ -141,8 +141,47 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
                 &layout,
             )
         }
-    })
+    };
+    Ok(table_ddl + &views(options))
 }
+
+/// The OCSF views over the table, in the engine's SQL ([`crate::ocsf`]).
+fn views(options: &DdlOptions) -> String {
+    use crate::ocsf::{Dialect, create_views};
+    let table = &options.table;
+    let (dialect, from, heading) = match options.engine {
+        Engine::Duckdb => (Dialect::DuckDb, table.clone(), ""),
+        Engine::Spark => (Dialect::Spark, format!("`{table}`"), ""),
+        Engine::Athena => (
+            Dialect::Athena,
+            match &options.database {
+                Some(db) => format!("\"{db}\".\"{table}\""),
+                None => format!("\"{table}\""),
+            },
+            ATHENA_VIEWS,
+        ),
+    };
+    let qualify = |name: &str| match (options.engine, &options.database) {
+        (Engine::Athena, Some(db)) => format!("\"{db}\".\"{name}\""),
+        (Engine::Athena, None) => format!("\"{name}\""),
+        (Engine::Spark, _) => format!("`{name}`"),
+        (Engine::Duckdb, _) => name.to_string(),
+    };
+    let mut out = format!(
+        "\n-- OCSF 1.1 views of the table (trailpq schema and README: \"Derived columns and OCSF\"):\n\
+         -- every record is in exactly one of ocsf_api_activity, ocsf_authentication and\n\
+         -- ocsf_account_change.\n{heading}"
+    );
+    for view in create_views(dialect, &from, qualify) {
+        out.push_str(&view);
+        out.push_str(";\n");
+    }
+    out
+}
+
+/// Where the Athena DDL's views start: Athena SQL (Trino), one query each, not Hive DDL.
+pub const ATHENA_VIEWS: &str =
+    "-- Athena: run each view below as a query of its own (they are Athena SQL, not Hive DDL).\n";
 
 fn check_name(flag: &str, name: &str) -> Result<()> {
     match !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

@@ -35,6 +35,7 @@ mod error;
 mod flatten;
 mod hooks;
 mod listing;
+mod ocsf;
 mod progress;
 mod report;
 pub mod schema;

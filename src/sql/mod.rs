@@ -7,6 +7,7 @@ pub mod format;
 pub mod memory;
 pub mod pager;
 pub mod session;
+mod to_json;
 
 pub use exec::exec_and_print;
 pub use session::{Access, Dataset, Session, SessionOptions};

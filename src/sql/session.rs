@@ -124,6 +124,7 @@ impl Dataset {
                 .register_object_store(base, self.location.store.clone());
         }
         datafusion_functions_json::register_all(&mut ctx)?;
+        ctx.register_udf(super::to_json::udf());
         self.register(&ctx, options).await?;
         Ok(ctx)
     }
@@ -200,6 +201,11 @@ impl Dataset {
              ORDER BY event_id, event_time, source_key, source_index)"
         );
         ctx.sql(&unique).await?;
+        for view in
+            crate::ocsf::create_views(crate::ocsf::Dialect::DataFusion, TABLE, |n| n.to_string())
+        {
+            ctx.sql(&view).await?;
+        }
         Ok(())
     }
 }

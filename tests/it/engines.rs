@@ -21,6 +21,8 @@ struct Lake {
     rows: u64,
     /// (name, SQL with its parameters filled in, trailpq's rows)
     canned: Vec<(String, String, Vec<Value>)>,
+    /// Queries of the OCSF views, with trailpq's rows.
+    ocsf: Vec<(String, String, Vec<Value>)>,
 }
 
 fn lake() -> &'static Lake {
@@ -41,7 +43,13 @@ fn lake() -> &'static Lake {
         run.expect(0);
         let rows = report["records_written"].as_u64().unwrap();
         let canned = canned_queries(&dest);
-        Lake { dest, rows, canned }
+        let ocsf = ocsf_queries(&dest);
+        Lake {
+            dest,
+            rows,
+            canned,
+            ocsf,
+        }
     })
 }
 
@@ -142,6 +150,73 @@ fn canned_queries(lake: &Path) -> Vec<(String, String, Vec<Value>)> {
         .collect()
 }
 
+/// Queries of the three OCSF views (their counts, and their values row by row), with trailpq's
+/// answers.
+fn ocsf_queries(lake: &Path) -> Vec<(String, String, Vec<Value>)> {
+    let mut queries = vec![(
+        "ocsf counts".to_string(),
+        "SELECT (SELECT count(*) FROM cloudtrail) AS total, \
+         (SELECT count(*) FROM ocsf_api_activity) AS api_activity, \
+         (SELECT count(*) FROM ocsf_authentication) AS authentication, \
+         (SELECT count(*) FROM ocsf_account_change) AS account_change"
+            .to_string(),
+    )];
+    for view in [
+        "ocsf_api_activity",
+        "ocsf_authentication",
+        "ocsf_account_change",
+    ] {
+        let extra = match view {
+            "ocsf_authentication" => ", dst_endpoint_svc_name, unmapped",
+            "ocsf_account_change" => ", user_name",
+            _ => "",
+        };
+        queries.push((
+            view.to_string(),
+            format!(
+                "SELECT class_uid, category_uid, activity_id, activity_name, type_uid, status, \
+                 status_id, time, api_operation, api_service_name, actor_user_uid, \
+                 actor_session_is_mfa, src_endpoint_ip, src_endpoint_domain, cloud_region, is_mfa, \
+                 metadata_uid, source_key, source_index{extra} FROM {view}"
+            ),
+        ));
+    }
+    queries
+        .into_iter()
+        .map(|(name, sql)| {
+            let out = trailpq(&["query", path_str(lake), "--sql", &sql, "--format", "json"])
+                .expect(0)
+                .stdout;
+            let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+            (name, sql, rows)
+        })
+        .collect()
+}
+
+/// Asserts that `engine` answered the OCSF queries with trailpq's rows, and that the views split
+/// the table.
+#[track_caller]
+fn assert_same_ocsf(engine: &str, lake: &Lake, answers: &BTreeMap<String, Answer>) {
+    for (name, _, expected) in &lake.ocsf {
+        assert_eq!(
+            rows_of(&answers[name.as_str()].rows),
+            rows_of(expected),
+            "{engine} and trailpq differ on {name}"
+        );
+    }
+    let counts = &lake.ocsf[0].2[0];
+    let n = |k: &str| counts[k].as_u64().unwrap();
+    assert_eq!(counts["total"], lake.rows);
+    assert_eq!(
+        n("api_activity") + n("authentication") + n("account_change"),
+        n("total")
+    );
+    assert!(
+        n("authentication") > 0 && n("account_change") > 0,
+        "{counts}"
+    );
+}
+
 /// A row as comparable text: keys sorted, nulls left out, timestamps in one spelling
 /// (`…T10:00:00.000000Z`), so that engines that render the same value differently compare equal.
 fn canonical(value: &Value) -> String {
@@ -205,6 +280,7 @@ fn engine_type(engine: &str, arrow_type: &str) -> &'static str {
         ("duckdb", "Utf8") => "VARCHAR",
         ("duckdb", "Boolean") => "BOOLEAN",
         ("duckdb", "Int64") => "BIGINT",
+        ("duckdb", "Float64") => "DOUBLE",
         ("duckdb", "Date32") => "DATE",
         ("duckdb", r#"Timestamp(ms, "UTC")"#) => "TIMESTAMP WITH TIME ZONE",
         ("duckdb", t) if t.starts_with("List(Struct") => {
@@ -213,6 +289,7 @@ fn engine_type(engine: &str, arrow_type: &str) -> &'static str {
         ("spark", "Utf8") => "string",
         ("spark", "Boolean") => "boolean",
         ("spark", "Int64") => "bigint",
+        ("spark", "Float64") => "double",
         ("spark", "Date32") => "date",
         ("spark", r#"Timestamp(ms, "UTC")"#) => "timestamp",
         ("spark", t) if t.starts_with("List(Struct") => {
@@ -333,6 +410,7 @@ fn duckdb_runs_the_generated_view_and_every_canned_query() {
         "CAST(timezone('UTC', event_time) AS DATE)",
     ));
     steps.extend(canned.iter().map(|(name, sql, _)| query(name, sql)));
+    steps.extend(lake.ocsf.iter().map(|(name, sql, _)| query(name, sql)));
     let answers = run_engine("duckdb", &steps, scratch.path());
 
     assert_eq!(scalar(&answers, "count"), lake.rows);
@@ -353,6 +431,7 @@ fn duckdb_runs_the_generated_view_and_every_canned_query() {
     assert_partition_checks("duckdb", &answers);
     let non_empty = assert_same_answers("DuckDB", "", canned, &answers);
     assert_eq!(non_empty, 17, "every canned query has rows on this lake");
+    assert_same_ocsf("DuckDB", lake, &answers);
 }
 
 #[test]
@@ -375,6 +454,13 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
     let athena_location = format!("LOCATION '{placeholder}/cloudtrail/'");
     assert!(athena.contains(&athena_location), "{athena}");
     assert!(athena.contains("'projection.enabled' = 'true'"), "{athena}");
+    // The OCSF views that follow the table are Athena SQL (Trino's functions), which Spark does
+    // not speak: the Hive DDL's views, run above, are the same views in Spark's SQL.
+    let (athena, athena_views) = athena
+        .split_once("-- Athena: run each view below as a query of its own")
+        .expect("the Athena DDL has its views");
+    assert!(athena_views.contains("CREATE OR REPLACE VIEW \"athena_ddl\".\"ocsf_authentication\""));
+    assert!(athena_views.contains("json_format(CAST(CAST(ROW("));
     let athena = athena.replace(
         &athena_location,
         &format!("LOCATION 'file:{}/cloudtrail/'", path_str(&lake.dest)),
@@ -392,6 +478,7 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
     ];
     steps.extend(partition_checks("to_date(event_time)"));
     steps.extend(canned.iter().map(|(name, sql, _)| query(name, sql)));
+    steps.extend(lake.ocsf.iter().map(|(name, sql, _)| query(name, sql)));
     steps.extend([
         // As the DDL's first comment says: Athena runs one statement per query.
         execute("CREATE DATABASE IF NOT EXISTS athena_ddl"),
@@ -432,6 +519,7 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
     assert_partition_checks("spark", &answers);
     let non_empty = assert_same_answers("Spark", "", canned, &answers);
     assert_eq!(non_empty, 17);
+    assert_same_ocsf("Spark", lake, &answers);
 
     // The Athena table: same rows, partition columns as strings (as Athena's date projection
     // wants them), and the same answers.
@@ -497,6 +585,7 @@ fn expected_leaves() -> Vec<(String, &'static str, String)> {
             DataType::Utf8 => ("BYTE_ARRAY", "String".to_string()),
             DataType::Boolean => ("BOOLEAN", "None".to_string()),
             DataType::Int64 => ("INT64", "None".to_string()),
+            DataType::Float64 => ("DOUBLE", "None".to_string()),
             DataType::Timestamp(TimeUnit::Millisecond, Some(tz)) if tz.as_ref() == "UTC" => (
                 "INT64",
                 "Timestamp(isAdjustedToUTC=true, timeUnit=milliseconds, \
