@@ -117,22 +117,32 @@ pub async fn run(args: &QueryOptions, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// The catalogue as a table: name, description, parameters.
+/// The catalogue as a table: group, name, description, parameters; grouped, each group in
+/// catalogue order.
 pub fn list(catalog: &Catalog) -> RecordBatch {
-    let queries: Vec<&Query> = catalog.iter().collect();
+    let mut queries: Vec<&Query> = catalog.iter().collect();
+    let mut groups: Vec<&str> = Vec::new();
+    for q in &queries {
+        if !groups.contains(&q.group.as_str()) {
+            groups.push(&q.group);
+        }
+    }
+    let rank = |q: &Query| groups.iter().position(|g| *g == q.group);
+    queries.sort_by_key(|q| rank(q));
     let column = |f: fn(&Query) -> String| -> Arc<dyn arrow::array::Array> {
         Arc::new(StringArray::from(
             queries.iter().map(|q| f(q)).collect::<Vec<_>>(),
         ))
     };
     let schema = Schema::new(
-        ["name", "description", "parameters"]
+        ["group", "name", "description", "parameters"]
             .map(|n| Field::new(n, DataType::Utf8, false))
             .to_vec(),
     );
     RecordBatch::try_new(
         Arc::new(schema),
         vec![
+            column(|q| q.group.clone()),
             column(|q| q.name.clone()),
             column(|q| q.description.clone()),
             column(Query::params_summary),

@@ -3,6 +3,7 @@
 //! Each file is one query under a header of SQL comments:
 //!
 //! ```sql
+//! -- group: general
 //! -- name: principal-timeline
 //! -- description: Everything one principal did, in order
 //! -- param: principal | ARN, user name or principal id (required: no default)
@@ -10,6 +11,8 @@
 //! SELECT … WHERE user_arn = {{principal}} …
 //! ```
 //!
+//! `group` (optional) is the heading `query --list` shows the query under; without it, the
+//! name's first word when it is `connect`, `chime` or `security`, else `general`.
 //! `{{name}}` is replaced by the parameter's value as a SQL string literal, so a value can never
 //! change the statement. The queries are plain SQL over plain columns and run unchanged in DuckDB.
 
@@ -81,6 +84,50 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../queries/chime-meetings-and-voice.sql"),
     ),
     (
+        "security-root-activity.sql",
+        include_str!("../../queries/security-root-activity.sql"),
+    ),
+    (
+        "security-console-sign-ins-without-mfa.sql",
+        include_str!("../../queries/security-console-sign-ins-without-mfa.sql"),
+    ),
+    (
+        "security-failed-sign-ins-by-source.sql",
+        include_str!("../../queries/security-failed-sign-ins-by-source.sql"),
+    ),
+    (
+        "security-access-denied-by-principal.sql",
+        include_str!("../../queries/security-access-denied-by-principal.sql"),
+    ),
+    (
+        "security-iam-policy-changes.sql",
+        include_str!("../../queries/security-iam-policy-changes.sql"),
+    ),
+    (
+        "security-new-access-keys.sql",
+        include_str!("../../queries/security-new-access-keys.sql"),
+    ),
+    (
+        "security-trail-tampering.sql",
+        include_str!("../../queries/security-trail-tampering.sql"),
+    ),
+    (
+        "security-kms-key-deletion.sql",
+        include_str!("../../queries/security-kms-key-deletion.sql"),
+    ),
+    (
+        "security-security-groups-open-to-world.sql",
+        include_str!("../../queries/security-security-groups-open-to-world.sql"),
+    ),
+    (
+        "security-unusual-regions.sql",
+        include_str!("../../queries/security-unusual-regions.sql"),
+    ),
+    (
+        "security-insights.sql",
+        include_str!("../../queries/security-insights.sql"),
+    ),
+    (
         "principal-timeline.sql",
         include_str!("../../queries/principal-timeline.sql"),
     ),
@@ -103,6 +150,8 @@ pub struct Param {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     pub name: String,
+    /// The heading `query --list` shows it under.
+    pub group: String,
     pub description: String,
     pub params: Vec<Param>,
     /// The SQL with `{{param}}` placeholders.
@@ -115,6 +164,7 @@ impl Query {
     /// Parses one query file.
     pub fn parse(text: &str, origin: &str) -> std::result::Result<Self, String> {
         let mut name = None;
+        let mut group = None;
         let mut description = None;
         let mut params = Vec::new();
         let mut body = Vec::new();
@@ -136,6 +186,8 @@ impl Query {
             };
             if let Some(value) = header.strip_prefix("name:") {
                 name = Some(value.trim().to_string());
+            } else if let Some(value) = header.strip_prefix("group:") {
+                group = Some(value.trim().to_string()).filter(|g| !g.is_empty());
             } else if let Some(value) = header.strip_prefix("description:") {
                 description = Some(value.trim().to_string());
             } else if let Some(value) = header.strip_prefix("param:") {
@@ -158,8 +210,16 @@ impl Query {
             .trim_end_matches(';')
             .trim()
             .to_string();
+        let group = group.unwrap_or_else(|| {
+            let first = name.split(['-', '_']).next().unwrap_or_default();
+            match ["connect", "chime", "security"].contains(&first) {
+                true => first.to_string(),
+                false => "general".to_string(),
+            }
+        });
         let query = Query {
             name,
+            group,
             description: description.unwrap_or_default(),
             params,
             sql,

@@ -190,3 +190,42 @@ fn compact_fills_them_in_on_a_table_written_before_they_existed() {
     trailpq(&["compact", path_str(&dest), "--report", path_str(&report)]).expect(0);
     assert_eq!(read_report(&report)["partitions_rewritten"], 0);
 }
+
+#[test]
+fn the_readme_examples_of_the_ocsf_views_are_real_output() {
+    let lake = security_lake();
+    for (section, sql) in [
+        (
+            "ocsf-authentication",
+            "SELECT activity_name, status, api_operation, actor_user_uid, src_endpoint_ip, is_mfa \
+             FROM ocsf_authentication ORDER BY time",
+        ),
+        (
+            "ocsf-account-change",
+            "SELECT type_uid, activity_name, api_operation, user_name, actor_user_uid \
+             FROM ocsf_account_change ORDER BY time",
+        ),
+        (
+            "ocsf-api-activity",
+            "SELECT api_service_name, activity_name, count(*) AS calls, \
+             count(*) FILTER (WHERE status = 'Failure') AS failed \
+             FROM ocsf_api_activity WHERE api_service_name IS NOT NULL \
+             GROUP BY 1, 2 ORDER BY calls DESC, 1, 2 LIMIT 3",
+        ),
+    ] {
+        let run = trailpq(&[
+            "query",
+            path_str(lake),
+            "--sql",
+            sql,
+            "--format",
+            "markdown",
+        ])
+        .expect(0);
+        assert_eq!(
+            readme_section(section),
+            run.stdout,
+            "README's {section} example"
+        );
+    }
+}

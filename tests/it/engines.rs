@@ -130,7 +130,7 @@ fn scalar(answers: &BTreeMap<String, Answer>, name: &str) -> Value {
 fn canned_queries(lake: &Path) -> Vec<(String, String, Vec<Value>)> {
     let list = trailpq(&["query", "--list", "--format", "json"]).expect(0);
     let list: Vec<Value> = serde_json::from_str(&list.stdout).unwrap();
-    assert_eq!(list.len(), 17);
+    assert_eq!(list.len(), 28);
     list.iter()
         .map(|entry| {
             let name = entry["name"].as_str().unwrap();
@@ -430,7 +430,7 @@ fn duckdb_runs_the_generated_view_and_every_canned_query() {
     assert_eq!(scalar(&answers, "out of order"), 0);
     assert_partition_checks("duckdb", &answers);
     let non_empty = assert_same_answers("DuckDB", "", canned, &answers);
-    assert_eq!(non_empty, 17, "every canned query has rows on this lake");
+    assert_eq!(non_empty, 28, "every canned query has rows on this lake");
     assert_same_ocsf("DuckDB", lake, &answers);
 }
 
@@ -518,7 +518,7 @@ fn spark_runs_the_generated_hive_and_athena_ddl() {
     assert_eq!(answers["columns"].columns, expected_columns("spark"));
     assert_partition_checks("spark", &answers);
     let non_empty = assert_same_answers("Spark", "", canned, &answers);
-    assert_eq!(non_empty, 17);
+    assert_eq!(non_empty, 28);
     assert_same_ocsf("Spark", lake, &answers);
 
     // The Athena table: same rows, partition columns as strings (as Athena's date projection

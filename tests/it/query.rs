@@ -16,7 +16,6 @@ fn query(lake: &Path, args: &[&str]) -> Run {
 
 #[test]
 fn every_canned_query_returns_exactly_the_expected_rows() {
-    let lake = queries_lake();
     let mut checked = 0;
     for entry in std::fs::read_dir(repo().join("queries")).unwrap() {
         let name = entry
@@ -30,13 +29,57 @@ fn every_canned_query_returns_exactly_the_expected_rows() {
         if name == "principal-timeline" {
             args.extend(["--param", "principal=alice"]);
         }
+        let lake = match name.starts_with("security-") {
+            true => security_lake(),
+            false => queries_lake(),
+        };
         let got = query(lake, &args).expect(0).stdout;
         let expected = std::fs::read_to_string(fixture().join(format!("expected/{name}.csv")))
             .unwrap_or_else(|_| panic!("tests/data/queries/expected/{name}.csv is missing"));
         assert_eq!(got, expected, "{name}");
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!(checked, 28);
+}
+
+#[test]
+fn security_queries_take_their_parameters_and_list_under_their_group() {
+    let lake = security_lake();
+    let regions = |usual: &str| {
+        let param = format!("usual={usual}");
+        let out = query(
+            lake,
+            &[
+                "--name",
+                "security-unusual-regions",
+                "--param",
+                &param,
+                "--format",
+                "csv",
+            ],
+        )
+        .expect(0)
+        .stdout;
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(regions(""), ["ap-southeast-3", "eu-west-1", "us-east-1"]);
+    assert_eq!(regions("us-east-1, eu-west-1"), ["ap-southeast-3"]);
+    // `query --list` groups the catalogue: Connect, Chime, security, then the general queries.
+    let list = trailpq(&["query", "--list", "--format", "csv"])
+        .expect(0)
+        .stdout;
+    let groups: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let mut runs = groups.clone();
+    runs.dedup();
+    assert_eq!(runs, ["connect", "chime", "security", "general"]);
+    assert_eq!(groups.iter().filter(|g| **g == "security").count(), 11);
 }
 
 #[test]
@@ -282,7 +325,7 @@ fn the_catalogue_lists_and_grows_with_your_own_queries() {
     let list = trailpq(&["query", "--list", "--format", "csv"])
         .expect(0)
         .stdout;
-    assert_eq!(list.lines().count(), 1 + 17);
+    assert_eq!(list.lines().count(), 1 + 28);
     assert!(list.contains("principal-timeline,"), "{list}");
     assert!(list.contains("principal (required)"), "{list}");
 
@@ -609,4 +652,132 @@ fn mistakes_are_one_clear_line() {
         "holds no converted CloudTrail data",
     );
     one_line_error(trailpq(&["query", "--sql", "SELECT 1"]), 2, "<DATA>");
+}
+
+/// The security queries on generated data (Amazon Connect and Chime only): the ones about IAM,
+/// KMS, EC2, CloudTrail, sign-ins, root and Insights find nothing, and the two that count every
+/// service agree with a count over the records as JSON.
+#[test]
+fn security_queries_on_generated_data_match_an_independent_count() {
+    use std::collections::BTreeMap;
+    let out = tempdir();
+    let input = generate(&out.path().join("in"), 3_000, 2, "2024-05-01", 5);
+    let lake = out.path().join("lake");
+    convert(&[&input], &lake, &["-q"]).0.expect(0);
+    let records = crate::common::reference::records_under(&input);
+    let rows = |name: &str| -> Vec<String> {
+        query(&lake, &["--name", name, "--format", "csv"])
+            .expect(0)
+            .stdout
+            .lines()
+            .skip(1)
+            .map(String::from)
+            .collect()
+    };
+    for name in [
+        "security-root-activity",
+        "security-console-sign-ins-without-mfa",
+        "security-failed-sign-ins-by-source",
+        "security-iam-policy-changes",
+        "security-new-access-keys",
+        "security-trail-tampering",
+        "security-kms-key-deletion",
+        "security-security-groups-open-to-world",
+        "security-insights",
+    ] {
+        assert_eq!(rows(name), Vec::<String>::new(), "{name}");
+    }
+    let text = |r: &serde_json::Value, k: &str| r[k].as_str().map(String::from);
+    let mut denied: BTreeMap<String, u64> = BTreeMap::new();
+    let mut regions: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &records {
+        let code = text(r, "errorCode").unwrap_or_default();
+        if [
+            "AccessDenied",
+            "UnauthorizedOperation",
+            "UnauthorizedAccess",
+        ]
+        .iter()
+        .any(|c| code.contains(c))
+            || code == "NotAuthorized"
+        {
+            let principal = text(&r["userIdentity"], "arn")
+                .or_else(|| text(&r["userIdentity"], "userName"))
+                .or_else(|| text(&r["userIdentity"], "principalId"))
+                .unwrap_or_default();
+            let key = format!("{principal},{}", text(r, "eventSource").unwrap());
+            *denied.entry(key).or_default() += 1;
+        }
+        if let Some(region) = text(r, "awsRegion") {
+            *regions.entry(region).or_default() += 1;
+        }
+    }
+    assert!(!denied.is_empty());
+    let got: BTreeMap<String, u64> = rows("security-access-denied-by-principal")
+        .iter()
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (
+                format!("{},{}", fields[0], fields[1]),
+                fields[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, denied);
+    let got: BTreeMap<String, u64> = rows("security-unusual-regions")
+        .iter()
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[0].to_string(), fields[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(got, regions);
+}
+
+/// The security queries on the shared corpus of real logs: each finds a record checked by hand
+/// in the source files (tests/data/real; which file each comes from is noted).
+#[test]
+fn security_queries_find_what_the_real_logs_hold() {
+    let out = tempdir();
+    let lake = out.path().join("lake");
+    let (run, _) = convert(&[&repo().join("tests/data/real")], &lake, &["-q"]);
+    assert!(matches!(run.code, Some(0) | Some(3)), "{}", run.stderr);
+    for (name, row) in [
+        // awsdocs/aws-kms-developer-guide.ndjson
+        (
+            "security-kms-key-deletion",
+            "2014-11-04T00:52:43Z,DisableKey,arn:aws:iam::111122223333:user/Alice,us-east-1,success",
+        ),
+        // awsdocs: a trail that did not exist
+        (
+            "security-trail-tampering",
+            "2016-07-14T19:15:45Z,UpdateTrail,arn:aws:iam::123456789012:user/Alice,205.251.233.182,us-east-2,failure,TrailNotFoundException",
+        ),
+        (
+            "security-security-groups-open-to-world",
+            "2020-04-30T04:40:52Z,AuthorizeSecurityGroupIngress,arn:aws:sts::112233445566:assumed-role/Operator/ryan@example.com,us-east-1,success",
+        ),
+        (
+            "security-root-activity",
+            "123456789012,ec2.amazonaws.com,TerminateInstances,success,1,1,2016-05-20T08:27:45Z",
+        ),
+        (
+            "security-new-access-keys",
+            "2020-11-01T08:37:03Z,CreateAccessKey,arn:aws:iam::493859302102:root",
+        ),
+        // awsdocs/aws-cloudtrail-user-guide.ndjson: the Insight's end
+        (
+            "security-insights",
+            "2019-11-14T00:52:00Z,End,ApiCallRateInsight,ssm.amazonaws.com,UpdateInstanceInformation,,664.0,85.4202380952,1,",
+        ),
+        (
+            "security-unusual-regions",
+            "ap-east-1,1,1,1,2021-10-19T00:56:05Z",
+        ),
+    ] {
+        let got = query(&lake, &["--name", name, "--format", "csv"])
+            .expect(0)
+            .stdout;
+        assert!(got.contains(row), "{name} lacks {row}:\n{got}");
+    }
 }

@@ -159,25 +159,28 @@ pub fn generate(dir: &Path, events: u64, days: u32, start: &str, seed: u64) -> P
     dir.to_path_buf()
 }
 
-/// The canned-query fixture (tests/data/queries), converted once and shared by the query and
-/// shell tests, which only read it.
+/// The canned-query fixture (tests/data/queries/connect-chime.ndjson), converted once and
+/// shared by the query and shell tests, which only read it.
 pub fn queries_lake() -> &'static Path {
     static LAKE: OnceLock<PathBuf> = OnceLock::new();
-    LAKE.get_or_init(|| {
-        // One per test process: test runners that run tests in several processes (nextest)
-        // must not rebuild each other's lake.
-        let dest = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("queries-lake-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dest);
-        convert(
-            &[&repo().join("tests/data/queries/connect-chime.ndjson")],
-            &dest,
-            &["-q"],
-        )
-        .0
-        .expect(0);
-        dest
-    })
+    LAKE.get_or_init(|| fixture_lake("connect-chime"))
+}
+
+/// The security queries' fixture (tests/data/queries/security.ndjson), converted once.
+pub fn security_lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| fixture_lake("security"))
+}
+
+fn fixture_lake(name: &str) -> PathBuf {
+    // One per test process: test runners that run tests in several processes (nextest) must not
+    // rebuild each other's lake.
+    let dest =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-lake-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dest);
+    let input = repo().join(format!("tests/data/queries/{name}.ndjson"));
+    convert(&[&input], &dest, &["-q"]).0.expect(0);
+    dest
 }
 
 /// A table of a million rows, for the tests of memory: 25,000 generated events converted once,
