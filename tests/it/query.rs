@@ -734,8 +734,8 @@ fn security_queries_on_generated_data_match_an_independent_count() {
     assert_eq!(got, regions);
 }
 
-/// The security queries on the shared corpus of real logs: each finds a record checked by hand
-/// in the source files (tests/data/real; which file each comes from is noted).
+/// The security queries on the shared corpus of real logs: each finds what a reading of the
+/// source files (tests/data/real) by hand, and by a separate script, found there.
 #[test]
 fn security_queries_find_what_the_real_logs_hold() {
     let out = tempdir();
