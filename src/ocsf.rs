@@ -361,8 +361,43 @@ fn json_object(dialect: Dialect, columns: &[&str]) -> String {
 
 /// The SELECT of a view over `table`, in `dialect`.
 pub fn select(view: &View, dialect: Dialect, table: &str) -> String {
+    let mut columns = common_columns(view, dialect);
+    match view.class_uid {
+        3002 => columns.push((
+            json_get(dialect, "additional_event_data", &["LoginTo"]),
+            "dst_endpoint_svc_name",
+        )),
+        3001 => columns.push((
+            format!(
+                "COALESCE({}, {})",
+                json_get(dialect, "request_parameters", &["userName"]),
+                json_get(dialect, "request_parameters", &["roleName"])
+            ),
+            "user_name",
+        )),
+        _ => {}
+    }
+    columns.push((json_object(dialect, UNMAPPED), "unmapped"));
+    // Where the rows came from, as in the table, to get back to the record.
+    columns.extend([
+        ("source_key".to_string(), "source_key"),
+        ("source_index".to_string(), "source_index"),
+    ]);
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|(expr, name)| format!("  {expr} AS {name}"))
+        .collect();
+    format!(
+        "SELECT\n{}\nFROM {table}\nWHERE {}",
+        columns.join(",\n"),
+        filter(view)
+    )
+}
+
+/// The columns every view has: (expression, name).
+fn common_columns(view: &View, dialect: Dialect) -> Vec<(String, &'static str)> {
     let failed = "(outcome = 'failure' OR (outcome IS NULL AND error_code IS NOT NULL))";
-    let mut columns: Vec<(String, &str)> = vec![
+    vec![
         (view.class_uid.to_string(), "class_uid"),
         (quoted(view.class_name), "class_name"),
         (view.category_uid.to_string(), "category_uid"),
@@ -429,37 +464,7 @@ pub fn select(view: &View, dialect: Dialect, table: &str) -> String {
         ("'CloudTrail'".into(), "metadata_product_name"),
         ("'AWS'".into(), "metadata_product_vendor_name"),
         ("'1.1.0'".into(), "metadata_version"),
-    ];
-    match view.class_uid {
-        3002 => columns.push((
-            json_get(dialect, "additional_event_data", &["LoginTo"]),
-            "dst_endpoint_svc_name",
-        )),
-        3001 => columns.push((
-            format!(
-                "COALESCE({}, {})",
-                json_get(dialect, "request_parameters", &["userName"]),
-                json_get(dialect, "request_parameters", &["roleName"])
-            ),
-            "user_name",
-        )),
-        _ => {}
-    }
-    columns.push((json_object(dialect, UNMAPPED), "unmapped"));
-    // Where the rows came from, as in the table, to get back to the record.
-    columns.extend([
-        ("source_key".to_string(), "source_key"),
-        ("source_index".to_string(), "source_index"),
-    ]);
-    let columns: Vec<String> = columns
-        .iter()
-        .map(|(expr, name)| format!("  {expr} AS {name}"))
-        .collect();
-    format!(
-        "SELECT\n{}\nFROM {table}\nWHERE {}",
-        columns.join(",\n"),
-        filter(view)
-    )
+    ]
 }
 
 /// `CREATE OR REPLACE VIEW` statements of the three views over `table` (names as given,
