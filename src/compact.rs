@@ -212,7 +212,7 @@ async fn rewrite(
         let batch = crate::sql::session::as_stored(&batch)?;
         // Files written before a computed column existed get it here.
         let (batch, changed) =
-            crate::computed::fill(&batch).map_err(|e| Error::Failed(e.to_string()))?;
+            crate::computed::refill(&batch).map_err(|e| Error::Failed(e.to_string()))?;
         out.computed |= changed;
         out.rows_in += batch.num_rows() as u64;
         let keep = distinct.first_of_each(&batch)?;

@@ -134,9 +134,21 @@ fn get(array: &StringArray, i: usize) -> Option<&str> {
     array.is_valid(i).then(|| array.value(i))
 }
 
-/// The batch with every computed column (re)computed from its typed columns, and whether any
-/// value differs from what the batch held (a batch written before the column existed).
-pub fn fill(batch: &RecordBatch) -> Result<(RecordBatch, bool), arrow::error::ArrowError> {
+/// The batch with every computed column computed from its typed columns (a batch being built).
+pub fn fill(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
+    compute(batch, false).map(|(batch, _)| batch)
+}
+
+/// The batch with every computed column computed again, and whether any value differs from what
+/// the batch held (a batch of a file written before the column existed).
+pub fn refill(batch: &RecordBatch) -> Result<(RecordBatch, bool), arrow::error::ArrowError> {
+    compute(batch, true)
+}
+
+fn compute(
+    batch: &RecordBatch,
+    compare: bool,
+) -> Result<(RecordBatch, bool), arrow::error::ArrowError> {
     let text = |name: &str| -> Result<StringArray, arrow::error::ArrowError> {
         let index = schema::column_index(name).expect("a schema column");
         let column = cast(batch.column(index), &DataType::Utf8)?;
@@ -195,7 +207,7 @@ pub fn fill(batch: &RecordBatch) -> Result<(RecordBatch, bool), arrow::error::Ar
                 Arc::new(b.finish())
             }
         };
-        changed |= columns[index].to_data() != array.to_data();
+        changed |= compare && columns[index].to_data() != array.to_data();
         columns[index] = array;
     }
     Ok((RecordBatch::try_new(batch.schema(), columns)?, changed))

@@ -158,9 +158,7 @@ impl BatchBuilder {
         self.input_bytes = 0;
         let batch = RecordBatch::try_new(schema::arrow_schema(), arrays)
             .expect("builders follow the schema");
-        crate::computed::fill(&batch)
-            .expect("computed columns follow the schema")
-            .0
+        crate::computed::fill(&batch).expect("computed columns follow the schema")
     }
 
     fn append(&mut self, mut slots: Vec<Slot<'_>>, provenance: Provenance<'_>, extra: &Extra<'_>) {
