@@ -417,17 +417,24 @@ impl<'a> Watcher<'a> {
                 .buffer_unordered(LOOKUPS)
                 .collect()
                 .await;
+        self.leave_unreadable(batch, |key| looked.get(key)?.as_ref().err().cloned());
+        looked.into_values().filter_map(|r| r.ok()).collect()
+    }
+
+    /// Leaves on the queue each message to read with an object `reason_of` gives a reason for.
+    fn leave_unreadable(
+        &mut self,
+        batch: &mut [Pending],
+        reason_of: impl Fn(&str) -> Option<String>,
+    ) {
         for pending in batch.iter_mut() {
             if let Verdict::Read(list) = &pending.verdict
-                && let Some(reason) = list
-                    .iter()
-                    .find_map(|t| looked.get(&t.key).and_then(|r| r.as_ref().err()))
+                && let Some(reason) = list.iter().find_map(|t| reason_of(&t.key))
             {
                 self.report.messages.unreadable += 1;
-                pending.verdict = Verdict::Leave(reason.clone());
+                pending.verdict = Verdict::Leave(reason);
             }
         }
-        looked.into_values().filter_map(|r| r.ok()).collect()
     }
 
     /// Converts the objects as one `convert` run, committed once.
@@ -449,16 +456,9 @@ impl<'a> Watcher<'a> {
             .iter()
             .map(|f| (f.source.as_str(), f.reason.as_str()))
             .collect();
-        for pending in batch.iter_mut() {
-            if let Verdict::Read(list) = &pending.verdict
-                && let Some((key, reason)) = list
-                    .iter()
-                    .find_map(|t| unreadable.get_key_value(t.key.as_str()))
-            {
-                self.report.messages.unreadable += 1;
-                pending.verdict = Verdict::Leave(format!("{key}: {reason}"));
-            }
-        }
+        self.leave_unreadable(batch, |key| {
+            unreadable.get(key).map(|reason| format!("{key}: {reason}"))
+        });
         let r = &mut *self.report;
         r.checkpoints += u64::from(report.checkpoints);
         r.files_converted += report.files_converted;
