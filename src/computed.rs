@@ -9,9 +9,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringArray, StringBuilder,
-};
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use serde_json::Value;
@@ -113,20 +111,6 @@ impl Insight {
             top_error_code: top("errorCode"),
         }
     }
-
-    fn text(&self, which: Computed) -> Option<&str> {
-        match which {
-            Computed::InsightType => self.insight_type.as_deref(),
-            Computed::InsightState => self.state.as_deref(),
-            Computed::InsightEventSource => self.event_source.as_deref(),
-            Computed::InsightEventName => self.event_name.as_deref(),
-            Computed::InsightErrorCode => self.error_code.as_deref(),
-            Computed::InsightTopUserArn => self.top_user_arn.as_deref(),
-            Computed::InsightTopUserAgent => self.top_user_agent.as_deref(),
-            Computed::InsightTopErrorCode => self.top_error_code.as_deref(),
-            _ => None,
-        }
-    }
 }
 
 /// Row `i` of a string column, if it is not null.
@@ -165,6 +149,24 @@ fn compute(
     let insights: Vec<Option<Insight>> = (0..batch.num_rows())
         .map(|i| get(&details, i).map(Insight::parse))
         .collect();
+    // One Insight field of every row, as a column.
+    let texts = |field: fn(&Insight) -> &Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(
+            insights
+                .iter()
+                .map(|x| x.as_ref().and_then(|x| field(x).as_deref())),
+        ))
+    };
+    let floats = |field: fn(&Insight) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(
+            insights.iter().map(|x| x.as_ref().and_then(field)),
+        ))
+    };
+    let ints = |field: fn(&Insight) -> Option<i64>| -> ArrayRef {
+        Arc::new(Int64Array::from_iter(
+            insights.iter().map(|x| x.as_ref().and_then(field)),
+        ))
+    };
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     let mut changed = false;
     for (index, column) in COLUMNS.iter().enumerate() {
@@ -179,33 +181,18 @@ fn compute(
             Computed::SourceIp => Arc::new(StringArray::from_iter(
                 (0..rows).map(|i| source_ip(get(&addresses, i))),
             )),
-            Computed::InsightAverage | Computed::InsightBaselineAverage => {
-                let mut b = Float64Builder::with_capacity(rows);
-                for insight in &insights {
-                    b.append_option(insight.as_ref().and_then(|x| match which {
-                        Computed::InsightAverage => x.average,
-                        _ => x.baseline_average,
-                    }));
-                }
-                Arc::new(b.finish())
-            }
-            Computed::InsightDuration | Computed::InsightBaselineDuration => {
-                let mut b = Int64Builder::with_capacity(rows);
-                for insight in &insights {
-                    b.append_option(insight.as_ref().and_then(|x| match which {
-                        Computed::InsightDuration => x.duration,
-                        _ => x.baseline_duration,
-                    }));
-                }
-                Arc::new(b.finish())
-            }
-            _ => {
-                let mut b = StringBuilder::new();
-                for insight in &insights {
-                    b.append_option(insight.as_ref().and_then(|x| x.text(which)));
-                }
-                Arc::new(b.finish())
-            }
+            Computed::InsightType => texts(|x| &x.insight_type),
+            Computed::InsightState => texts(|x| &x.state),
+            Computed::InsightEventSource => texts(|x| &x.event_source),
+            Computed::InsightEventName => texts(|x| &x.event_name),
+            Computed::InsightErrorCode => texts(|x| &x.error_code),
+            Computed::InsightTopUserArn => texts(|x| &x.top_user_arn),
+            Computed::InsightTopUserAgent => texts(|x| &x.top_user_agent),
+            Computed::InsightTopErrorCode => texts(|x| &x.top_error_code),
+            Computed::InsightAverage => floats(|x| x.average),
+            Computed::InsightBaselineAverage => floats(|x| x.baseline_average),
+            Computed::InsightDuration => ints(|x| x.duration),
+            Computed::InsightBaselineDuration => ints(|x| x.baseline_duration),
         };
         changed |= compare && columns[index].to_data() != array.to_data();
         columns[index] = array;
