@@ -125,14 +125,30 @@ fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::io("cannot start the runtime", e))
 }
 
-fn run_convert(args: ConvertArgs) -> Result<u8> {
-    let threads = args
-        .threads
+/// What convert and watch set alike from their flags: SOURCEs and DEST, worker threads, and
+/// where the lease's messages and warnings go.
+fn conversion(
+    sources: Vec<String>,
+    out: String,
+    threads: Option<u16>,
+    quiet: bool,
+) -> ConvertOptions {
+    let mut options = ConvertOptions::new(sources, out);
+    options.threads = threads
         .map(usize::from)
         .unwrap_or_else(convert::default_threads);
-    let mut options = ConvertOptions::new(args.sources, args.out);
+    options.lease.say = match quiet {
+        true => |_| {},
+        false => |line| eprintln!("trailpq: {line}"),
+    };
+    options.warn = |line| eprintln!("trailpq: warning: {line}");
+    options
+}
+
+fn run_convert(args: ConvertArgs) -> Result<u8> {
+    let mut options = conversion(args.sources, args.out, args.threads, args.quiet);
+    let threads = options.threads;
     options.partition_by = args.partition_by;
-    options.threads = threads;
     options.limits = Limits {
         max_record_bytes: args.max_record_bytes,
         ..Limits::default()
@@ -150,11 +166,6 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     {
         options.lease.ttl = lease_ttl(args.lease_seconds);
     }
-    options.lease.say = match args.quiet {
-        true => |_| {},
-        false => |line| eprintln!("trailpq: {line}"),
-    };
-    options.warn = |line| eprintln!("trailpq: warning: {line}");
     let set = |values: Vec<String>| (!values.is_empty()).then(|| values.into_iter().collect());
     options.listing = crate::listing::ListOptions {
         since: args.since,
@@ -184,24 +195,15 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
 }
 
 fn run_watch(args: WatchArgs, profile: Option<String>) -> Result<u8> {
-    let threads = args
-        .threads
-        .map(usize::from)
-        .unwrap_or_else(convert::default_threads);
-    let mut conversion = ConvertOptions::new(args.sources, args.out);
+    let mut conversion = conversion(args.sources, args.out, args.threads, args.quiet);
+    let threads = conversion.threads;
     conversion.partition_by = args.partition_by;
-    conversion.threads = threads;
     conversion.checkpoint = args.checkpoint;
     conversion.lease.wait = Some(args.wait);
     #[cfg(feature = "test-hooks")]
     {
         conversion.lease.ttl = lease_ttl(args.lease_seconds);
     }
-    conversion.lease.say = match args.quiet {
-        true => |_| {},
-        false => |line| eprintln!("trailpq: {line}"),
-    };
-    conversion.warn = |line| eprintln!("trailpq: warning: {line}");
     write_report(args.report.as_deref(), &())?;
     let report_path = args.report.clone();
     let options = crate::watch::WatchOptions {
