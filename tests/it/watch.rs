@@ -1,7 +1,6 @@
 //! `trailpq watch`: objects announced on a real SQS-protocol server (moto's, on loopback), read
 //! from a real S3-protocol server (s3s-fs), converted once each whatever the queue delivers.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::proxy::{Fault, Op, Proxy, Rule};
 use crate::common::reference::records_in;
-use crate::common::s3::S3Server;
+use crate::common::s3::{S3Server, spawn_on_loopback};
 use crate::common::*;
 
 /// moto's server on loopback, with the tests' hands on it (tests/sqs/sqs.py).
@@ -22,32 +21,15 @@ struct Sqs {
 impl Sqs {
     fn start() -> Self {
         let server = python().with_file_name("moto_server");
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new(&server)
+        let (child, port) = spawn_on_loopback("moto_server", Duration::from_secs(30), |port| {
+            Command::new(&server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("moto_server starts");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Sqs { child, port };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("moto_server did not start on loopback");
+                .expect("moto_server starts")
+        });
+        Sqs { child, port }
     }
 
     fn endpoint(&self) -> String {

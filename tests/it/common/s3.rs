@@ -26,42 +26,18 @@ pub fn binary() -> PathBuf {
 
 impl S3Server {
     pub fn start() -> Self {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let root = tempdir();
-            let child = Command::new(binary())
+        let root = tempdir();
+        let (child, port) = spawn_on_loopback("s3s-fs", Duration::from_secs(10), |port| {
+            Command::new(binary())
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
                 .arg(root.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("s3s-fs starts");
-            let mut server = S3Server { child, port, root };
-            if server.wait_ready() {
-                return server;
-            }
-            let _ = server.child.kill();
-        }
-        panic!("s3s-fs did not start on loopback");
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+                .expect("s3s-fs starts")
+        });
+        S3Server { child, port, root }
     }
 
     /// Environment for trailpq to reach this server.
@@ -101,6 +77,36 @@ impl S3Server {
             std::fs::copy(from.join(&rel), &target).unwrap();
         }
     }
+}
+
+/// Starts a server on a free loopback port (`spawn` starts it on the port given), and waits until
+/// it accepts connections; tries other ports if it exits or is not up within `timeout`.
+pub fn spawn_on_loopback(
+    what: &str,
+    timeout: Duration,
+    spawn: impl Fn(u16) -> Child,
+) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = spawn(port);
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, port);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{what} did not start on loopback");
 }
 
 impl Drop for S3Server {
