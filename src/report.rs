@@ -57,6 +57,8 @@ pub struct Report {
     pub sources: Vec<String>,
     pub dest: String,
     pub partition_by: Vec<String>,
+    /// `hive` or `delta` (empty in a dry run).
+    pub table_format: String,
     /// Only planned, nothing written (`--dry-run`).
     pub dry_run: bool,
     /// Files listed under the sources (this shard's, when sharded).

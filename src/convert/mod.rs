@@ -33,7 +33,7 @@ use crate::store::Location;
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
 use crate::table::state::{self, ScopeState, SourceEntry};
-use crate::table::{Dest, LAYOUT_VERSION, MAIN_LEASE, OpenOptions, TableMeta};
+use crate::table::{Dest, LAYOUT_VERSION, MAIN_LEASE, OpenOptions, TableFormat, TableMeta};
 use crate::writer::partition::PartitionSpec;
 use crate::writer::{PartitionWriter, WriterConfig};
 use job::{Job, Outcome};
@@ -66,6 +66,9 @@ pub struct ConvertOptions {
     pub dry_run: bool,
     /// Convert only log files that a valid digest under the sources vouches for.
     pub verify: bool,
+    /// The format of a new table; an existing table keeps its own (`None`: whichever it has,
+    /// Hive for a new one).
+    pub table_format: Option<TableFormat>,
 }
 
 impl ConvertOptions {
@@ -86,6 +89,7 @@ impl ConvertOptions {
             shard: None,
             dry_run: false,
             verify: false,
+            table_format: None,
         }
     }
 
@@ -286,6 +290,24 @@ async fn open_and_convert(
 }
 
 fn check_partitioning(existing: &TableMeta, options: &ConvertOptions) -> Result<()> {
+    match options.table_format {
+        Some(asked) if asked != existing.format => {
+            let advice = match asked {
+                TableFormat::Delta => format!(
+                    "make it a Delta table first with: trailpq migrate {} --to delta",
+                    options.dest
+                ),
+                TableFormat::Hive => "leave out --table-format, or use a new DEST".to_string(),
+            };
+            return Err(Error::Usage(format!(
+                "{} holds a {} table, not {}; {advice}",
+                options.dest,
+                existing.format.name(),
+                asked.name()
+            )));
+        }
+        _ => {}
+    }
     let wanted = options.partition_by.names();
     if existing.partition_by != wanted {
         return Err(Error::Usage(format!(
@@ -307,14 +329,20 @@ async fn convert(
     listed: Arc<ListStats>,
     options: &ConvertOptions,
 ) -> Result<()> {
+    let existing = dest.and_then(|d| d.table_meta());
+    if let Some(existing) = &existing {
+        check_partitioning(existing, options)?;
+    }
     let meta = TableMeta {
         partition_by: report.partition_by.clone(),
         schema_version: crate::schema::SCHEMA_VERSION.into(),
         layout: LAYOUT_VERSION,
+        format: existing
+            .map(|m| m.format)
+            .or(options.table_format)
+            .unwrap_or_default(),
     };
-    if let Some(existing) = dest.and_then(|d| d.table_meta()) {
-        check_partitioning(&existing, options)?;
-    }
+    report.table_format = meta.format.name().to_string();
 
     let threads = options.threads.max(1);
     let cpu = Arc::new(Semaphore::new(threads));

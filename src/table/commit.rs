@@ -24,13 +24,14 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
+use super::delta::{self, DeltaTxn};
 use super::io::{
     CONCURRENCY, delete, delete_all, get_json, list, meta_path, now, put_json, set_aside,
     store_error, subfolders, tidy_local,
 };
 use super::lease::{Lease, LeaseOptions};
 use super::state::{self, ScopeState, SourceEntry};
-use super::{CommitError, Dest, Opened, TABLE_DIR, TableMeta};
+use super::{CommitError, Dest, Opened, TABLE_DIR, TableFormat, TableMeta};
 use crate::hooks::crash_point;
 use crate::store::Location;
 
@@ -52,6 +53,9 @@ pub struct Journal {
     /// done, so the rows are never missing (a reader may see them twice for that moment).
     #[serde(default)]
     pub removes: Vec<String>,
+    /// A Delta table's commit: the application transaction that marks it in the Delta log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<DeltaTxn>,
 }
 
 /// A checkpoint ready to commit.
@@ -99,6 +103,9 @@ impl Dest {
         self.check_lease()?;
         crash_point("before-journal");
         if self.table_meta().is_none() {
+            if meta.format == TableFormat::Delta {
+                delta::create(&self.loc, meta, Vec::new()).await?;
+            }
             put_json(&self.loc, &meta_path(&self.loc, "table.json"), meta).await?;
             *self.meta.lock().unwrap() = Some(meta.clone());
         }
@@ -120,6 +127,7 @@ impl Dest {
             moves,
             sources: checkpoint.sources,
             removes: checkpoint.removes,
+            delta: (meta.format == TableFormat::Delta).then(|| self.next_delta_txn()),
         };
         let path = journal_dir(&self.loc, self.lease.name())
             .join(journal_name(&self.run_id, checkpoint.number).as_str());
@@ -177,7 +185,12 @@ async fn finish(
             missing += 1;
         }
     }
-    if missing > 0 {
+    let in_log = match (&journal.delta, missing) {
+        // Files lost after their Delta commit are the log's business (a reader says which).
+        (Some(txn), 1..) => delta::committed_txn(loc, txn).await?,
+        _ => false,
+    };
+    if missing > 0 && !in_log {
         // A compaction can be undone only while every file it replaces is still there.
         for old in &journal.removes {
             if let Err(object_store::Error::NotFound { .. }) =
@@ -194,12 +207,24 @@ async fn finish(
         let sources = journal.sources.values().map(|s| s.len() as u64).sum();
         return Ok(Finished::Undone { missing, sources });
     }
-    crash_point("before-removes");
-    futures::stream::iter(&journal.removes)
-        .map(|old| async move { delete(loc, &loc.child(&[old])).await })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await?;
+    match &journal.delta {
+        // Readers of older snapshots may still read the files a compaction replaced: `vacuum`
+        // deletes them once they are older than the retention period.
+        Some(txn) => {
+            crash_point("before-delta-commit");
+            let adds: Vec<String> = journal.moves.iter().map(|(_, to)| to.clone()).collect();
+            delta::commit(loc, txn, &adds, &journal.removes, journal.records).await?;
+            crash_point("after-delta-commit");
+        }
+        None => {
+            crash_point("before-removes");
+            futures::stream::iter(&journal.removes)
+                .map(|old| async move { delete(loc, &loc.child(&[old])).await })
+                .buffer_unordered(CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await?;
+        }
+    }
     state::write(loc, &journal.run_id, journal.checkpoint, segments).await?;
     crash_point("before-retire");
     let retired =

@@ -55,6 +55,7 @@ pub(super) async fn run(
             moves: old.moves,
             sources: by_scope(old.record.sources),
             removes: Vec::new(),
+            delta: None,
         };
         finish_journal(loc, &journal, &path, opened).await?;
     }

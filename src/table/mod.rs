@@ -23,6 +23,7 @@
 //! reads and writes, listings, deletes) are in `io` (io.rs).
 
 pub mod commit;
+pub mod delta;
 mod io;
 pub mod lease;
 mod migrate;
@@ -30,7 +31,7 @@ pub mod state;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use futures::TryStreamExt;
 use object_store::path::Path;
@@ -59,6 +60,41 @@ pub struct TableMeta {
     /// Bookkeeping layout; absent (1) in destinations written before checkpoints.
     #[serde(default = "layout_v1")]
     pub layout: u32,
+    /// How readers find the table's files; absent (Hive) in destinations written before Delta.
+    #[serde(default)]
+    pub format: TableFormat,
+}
+
+/// How readers find the table's files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    /// Every Parquet file under `cloudtrail/`, partition values in the folder names.
+    #[default]
+    Hive,
+    /// The files a Delta log (`cloudtrail/_delta_log/`) names at a version ([`delta`]).
+    Delta,
+}
+
+impl TableFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            TableFormat::Hive => "hive",
+            TableFormat::Delta => "delta",
+        }
+    }
+}
+
+impl std::str::FromStr for TableFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "hive" => Ok(TableFormat::Hive),
+            "delta" => Ok(TableFormat::Delta),
+            other => Err(format!("unknown table format {other}; use hive or delta")),
+        }
+    }
 }
 
 fn layout_v1() -> u32 {
@@ -157,6 +193,8 @@ pub struct Dest {
     next_file: AtomicU64,
     /// Where this lease's incremental listings resume.
     watermarks: Mutex<state::Watermarks>,
+    /// The last Delta transaction number of this lease's commits (Delta tables).
+    delta_txn: AtomicI64,
 }
 
 impl Dest {
@@ -173,6 +211,7 @@ impl Dest {
             decided: Mutex::new(HashSet::new()),
             next_file: AtomicU64::new(0),
             watermarks: Mutex::new(state::Watermarks::default()),
+            delta_txn: AtomicI64::new(0),
         };
         let others = lease::conflicting_holders(&dest.loc, &options.lease.name).await;
         let others = match others {
@@ -217,7 +256,30 @@ impl Dest {
         *self.meta.lock().unwrap() = meta;
         *self.watermarks.lock().unwrap() = state::read_watermarks(&self.loc, &lease.name).await?;
         commit::recover(&self.loc, &lease.name, opened).await?;
-        commit::recover_others(self, lease, opened).await
+        commit::recover_others(self, lease, opened).await?;
+        // Every journal of this lease is committed now: its next commit follows the log's last.
+        if self.format() == TableFormat::Delta {
+            let last = delta::txn_version(&self.loc, &lease.name).await?;
+            self.delta_txn.store(last, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// The table's format (Hive for a table not yet written).
+    pub fn format(&self) -> TableFormat {
+        self.meta
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(TableFormat::Hive, |m| m.format)
+    }
+
+    /// The Delta transaction of this lease's next commit.
+    fn next_delta_txn(&self) -> delta::DeltaTxn {
+        delta::DeltaTxn {
+            app_id: delta::app_id(self.lease.name()),
+            version: self.delta_txn.fetch_add(1, Ordering::SeqCst) + 1,
+        }
     }
 
     /// Replaces a `table.json` damaged outside trailpq by one read from the table's folders.
@@ -228,10 +290,15 @@ impl Dest {
             .await
             .map_err(|e| CommitError::Corrupt(e.to_string()))?
             .unwrap_or_else(|| vec!["event_date".to_string()]);
+        let format = match delta::exists(&self.loc).await? {
+            true => TableFormat::Delta,
+            false => TableFormat::Hive,
+        };
         let meta = TableMeta {
             partition_by,
             schema_version: crate::schema::SCHEMA_VERSION.into(),
             layout: LAYOUT_VERSION,
+            format,
         };
         put_json(&self.loc, &path, &meta).await?;
         opened.warnings.push(format!(
