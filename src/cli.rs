@@ -64,6 +64,45 @@ pub enum Command {
     Compact(CompactArgs),
     /// Convert CloudTrail objects as S3 announces them on an SQS queue, until stopped
     Watch(WatchArgs),
+    /// Delete the files a Delta table no longer has (replaced by compact) once older than --retain
+    Vacuum(VacuumArgs),
+    /// Turn a Hive table into a Delta table in place, without rewriting its files
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Converted data: the DEST of a convert into a Delta table (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: String,
+
+    /// Keep removed files this much longer after their removal: readers of snapshots younger than
+    /// this still find every file (e.g. 168h, 30d, 0s)
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    pub retain: std::time::Duration,
+
+    /// Only list the files that would be deleted
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write what was deleted as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Converted data: the DEST of a convert (folder or object-store URL)
+    #[arg(value_name = "DATA")]
+    pub data: String,
+
+    /// The format to turn the table into
+    #[arg(long, value_name = "FORMAT", value_parser = parse_table_format)]
+    pub to: crate::table::TableFormat,
+
+    /// If a convert or compact holds DATA, wait up to DURATION for it (e.g. 30m) instead of failing
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
 }
 
 const WATCH_AFTER_HELP: &str = "\
@@ -118,6 +157,12 @@ pub struct WatchArgs {
     /// Partition columns of a new table, outermost first, from account_id, region and event_date
     #[arg(long, value_name = "COLS", default_value = "event_date", value_parser = parse_partition_spec)]
     pub partition_by: PartitionSpec,
+
+    /// Format of a new table: hive (Parquet in partition folders) or delta (the same, with a
+    /// Delta Lake log: readers see whole commits only, earlier snapshots stay readable); an
+    /// existing table keeps its own [default: hive]
+    #[arg(long, value_name = "FORMAT", value_parser = parse_table_format)]
+    pub table_format: Option<crate::table::TableFormat>,
 
     /// Worker threads for parsing and encoding [default: the number of CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -209,6 +254,12 @@ pub struct ConvertArgs {
     /// Partition columns, outermost first, from account_id, region and event_date
     #[arg(long, value_name = "COLS", default_value = "event_date", value_parser = parse_partition_spec)]
     pub partition_by: PartitionSpec,
+
+    /// Format of a new table: hive (Parquet in partition folders) or delta (the same, with a
+    /// Delta Lake log: readers see whole commits only, earlier snapshots stay readable); an
+    /// existing table keeps its own [default: hive]
+    #[arg(long, value_name = "FORMAT", value_parser = parse_table_format)]
+    pub table_format: Option<crate::table::TableFormat>,
 
     /// Worker threads for parsing and encoding [default: the number of CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -322,6 +373,10 @@ fn parse_checkpoint(s: &str) -> Result<crate::convert::CheckpointEvery, String> 
     s.parse()
 }
 
+fn parse_table_format(s: &str) -> Result<crate::table::TableFormat, String> {
+    s.parse()
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|_| format!("'{s}' is not a duration: write 30s, 10m or 2h"))
@@ -340,6 +395,11 @@ pub struct ExportArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Read a Delta table as it was at this version (a number) or time (2024-05-01T12:00:00Z,
+    /// 2024-05-01) instead of its latest snapshot
+    #[arg(long, value_name = "VERSION|TIME")]
+    pub as_of: Option<crate::table::delta::AsOf>,
 
     #[command(flatten)]
     pub memory: MemoryArgs,
@@ -380,6 +440,11 @@ pub struct ViewArgs {
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
 
+    /// Read a Delta table as it was at this version (a number) or time (2024-05-01T12:00:00Z,
+    /// 2024-05-01) instead of its latest snapshot
+    #[arg(long, value_name = "VERSION|TIME")]
+    pub as_of: Option<crate::table::delta::AsOf>,
+
     #[command(flatten)]
     pub memory: MemoryArgs,
 }
@@ -391,6 +456,7 @@ impl From<&ViewArgs> for crate::sql::SessionOptions {
             until: view.until,
             queries: view.queries.clone(),
             memory_limit: view.memory.memory_limit,
+            as_of: view.as_of.clone(),
         }
     }
 }

@@ -8,8 +8,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{
-    Cli, Command, CompactArgs, ConvertArgs, ExportArgs, GenerateArgs, QueryArgs, SchemaFormat,
-    ShellArgs, VerifyArgs, WatchArgs,
+    Cli, Command, CompactArgs, ConvertArgs, ExportArgs, GenerateArgs, MigrateArgs, QueryArgs,
+    SchemaFormat, ShellArgs, VacuumArgs, VerifyArgs, WatchArgs,
 };
 use crate::convert::{self, ConvertOptions};
 use crate::error::{Error, Result};
@@ -113,7 +113,65 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Verify(args) => run_verify(args),
         Command::Compact(args) => run_compact(args),
         Command::Watch(args) => run_watch(args, cli.profile),
+        Command::Vacuum(args) => run_vacuum(args),
+        Command::Migrate(args) => run_migrate(args),
     }
+}
+
+fn run_vacuum(args: VacuumArgs) -> Result<u8> {
+    let runtime = runtime(convert::default_threads())?;
+    let loc = crate::store::Location::parse(&args.data)?;
+    let vacuumed = runtime.block_on(async {
+        match crate::table::read_meta(&loc).await? {
+            Some(meta) if meta.format == crate::table::TableFormat::Delta => {}
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{} is not a Delta table: vacuum is for tables converted with --table-format delta \
+                     (a Hive table's compact deletes what it replaces at once)",
+                    args.data
+                )));
+            }
+        }
+        Ok(crate::table::delta::vacuum(&loc, args.retain, args.dry_run).await?)
+    })?;
+    let verb = match args.dry_run {
+        true => "would delete",
+        false => "deleted",
+    };
+    for file in &vacuumed.files {
+        eprintln!("trailpq: {verb} {file}");
+    }
+    eprintln!(
+        "trailpq: {verb} {} file(s) removed from the table more than {} ago",
+        vacuumed.files.len(),
+        humantime::format_duration(args.retain)
+    );
+    write_report(args.report.as_deref(), &vacuumed)?;
+    Ok(0)
+}
+
+fn run_migrate(args: MigrateArgs) -> Result<u8> {
+    if args.to != crate::table::TableFormat::Delta {
+        return Err(Error::Usage(
+            "migrate turns Hive tables into Delta tables (--to delta); a Delta table stays one"
+                .into(),
+        ));
+    }
+    let runtime = runtime(convert::default_threads())?;
+    let loc = crate::store::Location::parse(&args.data)?;
+    let lease = crate::table::lease::LeaseOptions {
+        wait: args.wait,
+        ..crate::table::lease::LeaseOptions::new(crate::table::MAIN_LEASE)
+    };
+    let migrated = runtime.block_on(crate::table::delta::migrate(loc, lease))?;
+    match migrated.already {
+        true => eprintln!("trailpq: {} is a Delta table already", args.data),
+        false => eprintln!(
+            "trailpq: {} is a Delta table now: its {} file(s) are in the first commit, none rewritten",
+            args.data, migrated.files
+        ),
+    }
+    Ok(0)
 }
 
 fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
@@ -149,6 +207,7 @@ fn run_convert(args: ConvertArgs) -> Result<u8> {
     let mut options = conversion(args.sources, args.out, args.threads, args.quiet);
     let threads = options.threads;
     options.partition_by = args.partition_by;
+    options.table_format = args.table_format;
     options.limits = Limits {
         max_record_bytes: args.max_record_bytes,
         ..Limits::default()
@@ -198,6 +257,7 @@ fn run_watch(args: WatchArgs, profile: Option<String>) -> Result<u8> {
     let mut conversion = conversion(args.sources, args.out, args.threads, args.quiet);
     let threads = conversion.threads;
     conversion.partition_by = args.partition_by;
+    conversion.table_format = args.table_format;
     conversion.checkpoint = args.checkpoint;
     conversion.lease.wait = Some(args.wait);
     #[cfg(feature = "test-hooks")]
@@ -264,6 +324,7 @@ fn run_export(args: ExportArgs) -> Result<u8> {
         &args.data,
         args.predicate.as_deref(),
         limit,
+        args.as_of.as_ref(),
         &mut out,
     ));
     let count = unless_reader_left(exported.map_err(|e| e.with_memory_limit(limit)))?;

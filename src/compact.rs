@@ -23,7 +23,7 @@ use crate::schema::{self, COLUMNS, Origin};
 use crate::store::{Location, describe};
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
-use crate::table::{self, Dest, MAIN_LEASE, OpenOptions, TABLE_DIR};
+use crate::table::{self, Dest, MAIN_LEASE, OpenOptions, TABLE_DIR, TableFormat};
 use crate::writer::WriterConfig;
 
 /// What to compact.
@@ -103,19 +103,26 @@ async fn compact(
     options: &CompactOptions,
     report: &mut CompactReport,
 ) -> Result<()> {
-    let folders = folders(&dest.loc, options).await?;
+    let delta = meta.format == TableFormat::Delta;
+    let folders = folders(dest, options).await?;
+    // A Hive table commits each partition on its own; a Delta table's compaction is one commit
+    // (every partition staged in checkpoint 0), so readers see all of it or none of it.
+    let mut whole = Checkpoint::default();
     for (number, (folder, old)) in folders.into_iter().enumerate() {
         report.partitions += 1;
         report.files_before += old.len() as u64;
-        let number = number as u32;
-        let rewritten = rewrite(dest, number, &folder, old.len(), options).await?;
+        let number = if delta { 0 } else { number as u32 };
+        let rewritten = rewrite(dest, number, &folder, &old, options).await?;
         let (rows_in, rows_out) = (rewritten.rows_in, rewritten.rows_out);
         report.rows_in += rows_in;
         report.rows_out += rows_out;
         report.duplicates_removed += rows_in - rows_out;
         if old.len() == 1 && rows_in == rows_out && !rewritten.computed {
             // Already one file without duplicates, with every computed column: leave it.
-            dest.abandon(number).await;
+            match delta {
+                true => discard(dest, &rewritten.files).await,
+                false => dest.abandon(number).await,
+            }
             report.files_after += 1;
             continue;
         }
@@ -128,18 +135,39 @@ async fn compact(
             records: rows_out,
             removes: old,
         };
-        dest.commit(checkpoint, meta, &HashMap::new()).await?;
+        match delta {
+            true => {
+                whole.files.extend(checkpoint.files);
+                whole.records += checkpoint.records;
+                whole.removes.extend(checkpoint.removes);
+            }
+            false => {
+                dest.commit(checkpoint, meta, &HashMap::new()).await?;
+            }
+        }
+    }
+    if !whole.removes.is_empty() {
+        dest.commit(whole, meta, &HashMap::new()).await?;
     }
     Ok(())
 }
 
+/// Deletes staged files that will not be committed (a partition left as it was).
+async fn discard(dest: &Dest, files: &[String]) {
+    let staging = dest.staging(0);
+    for rel in files {
+        let _ = object_store::ObjectStoreExt::delete(&dest.loc.store, &staging.path(rel)).await;
+    }
+}
+
 /// The table's files by partition folder (`event_date=2024-05-01`, `account_id=…/event_date=…`),
-/// of the days asked for.
-async fn folders(
-    loc: &crate::store::Location,
-    options: &CompactOptions,
-) -> Result<BTreeMap<String, Vec<String>>> {
-    let files: Vec<String> = table::parquet_files(loc).try_collect().await?;
+/// of the days asked for: a Delta table's as its latest snapshot names them, a Hive table's as
+/// listed.
+async fn folders(dest: &Dest, options: &CompactOptions) -> Result<BTreeMap<String, Vec<String>>> {
+    let files: Vec<String> = match dest.format() {
+        TableFormat::Delta => table::delta::files(&dest.loc).await?,
+        TableFormat::Hive => table::parquet_files(&dest.loc).try_collect().await?,
+    };
     let mut folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rel in files {
         let inside = rel.strip_prefix(&format!("{TABLE_DIR}/")).unwrap_or(&rel);
@@ -164,19 +192,19 @@ struct Rewritten {
     computed: bool,
 }
 
-/// Merges a folder's `count` files in the table's order, keeping the first copy of each event,
+/// Merges a folder's files (`old`, relative to DEST) in the table's order, keeping the first copy of each event,
 /// into files of the writer's size in the staging of checkpoint `number`.
 async fn rewrite(
     dest: &Dest,
     number: u32,
     folder: &str,
-    count: usize,
+    old: &[String],
     options: &CompactOptions,
 ) -> Result<Rewritten> {
     let limit = options
         .memory_limit
         .unwrap_or_else(crate::sql::memory::default_limit);
-    let mut stream = crate::sql::session::merged_folder(&dest.loc, folder, count, limit).await?;
+    let mut stream = crate::sql::session::merged_files(&dest.loc, old, limit).await?;
     let staging = dest.staging(number);
     let properties = crate::writer::parquet::properties(options.writer.row_group_rows);
     let mut distinct = Distinct::new()?;

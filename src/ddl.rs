@@ -95,10 +95,14 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
             "--database and --location are for athena".into(),
         ));
     }
-    let dataset = Dataset::open(data).await?;
+    let dataset = Dataset::open(data, None).await?;
     let layout = Layout::read(&dataset).await?;
     let table_url = dataset.location.table_url(&[TABLE_DIR]);
+    let delta = dataset.snapshot.is_some();
     let table_ddl = match options.engine {
+        Engine::Duckdb if delta => {
+            delta_duckdb(&options.table, &table_url, dataset.location.is_local())
+        }
         Engine::Duckdb => duckdb(
             &options.table,
             &table_url,
@@ -110,7 +114,10 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
                 true => format!("file:{table_url}"),
                 false => table_url,
             };
-            spark(&options.table, &location, &layout)
+            match delta {
+                true => delta_spark(&options.table, &location),
+                false => spark(&options.table, &location, &layout),
+            }
         }
         Engine::Athena => {
             let location = match (&options.location, dataset.location.is_local()) {
@@ -134,12 +141,15 @@ pub async fn run(data: &str, options: &DdlOptions) -> Result<String> {
                     ));
                 }
             };
-            athena(
-                options.database.as_deref(),
-                &options.table,
-                &location,
-                &layout,
-            )
+            match delta {
+                true => delta_athena(options.database.as_deref(), &options.table, &location),
+                false => athena(
+                    options.database.as_deref(),
+                    &options.table,
+                    &location,
+                    &layout,
+                ),
+            }
         }
     };
     Ok(table_ddl + &views(options))
@@ -271,6 +281,64 @@ fn duckdb(table: &str, table_url: &str, layout: &Layout, local: bool) -> String 
          CREATE OR REPLACE VIEW {table} AS\n\
          SELECT {select} FROM read_parquet(\n    '{table_url}**/*.parquet',\n    hive_partitioning = true,\n    hive_types = {{{}}},\n    union_by_name = true\n);\n",
         types.join(", "),
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// A Delta table in DuckDB: its delta extension reads the latest snapshot at each query.
+fn delta_duckdb(table: &str, table_url: &str, local: bool) -> String {
+    let remote = match local {
+        true => "",
+        false => {
+            "-- The data is in an object store: give DuckDB credentials first, e.g.\n\
+                   --   CREATE SECRET (TYPE s3, PROVIDER credential_chain);\n"
+        }
+    };
+    format!(
+        "-- DuckDB view of the Delta table written by trailpq {version}: each query reads the\n\
+         -- table's latest snapshot, so it never sees a convert or compact half-done.\n\
+         -- Run it with: duckdb my.duckdb < {table}.sql   (or .read {table}.sql in the duckdb shell)\n\
+         -- Check it with: SELECT count(*), min(event_time), max(event_time) FROM {table};\n\
+         -- The canned queries (trailpq query --name NAME --show-sql) run on this view unchanged.\n\
+         {remote}\
+         INSTALL delta;\n\
+         LOAD delta;\n\
+         CREATE OR REPLACE VIEW {table} AS\n\
+         SELECT * FROM delta_scan('{}');\n",
+        table_url.trim_end_matches('/'),
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// A Delta table in Spark: the schema and partitions come from the table's log.
+fn delta_spark(table: &str, location: &str) -> String {
+    format!(
+        "-- Spark SQL table over the Delta table written by trailpq {version} (Spark with Delta Lake:\n\
+         -- --packages io.delta:delta-spark_2.13:<version> and the Delta SQL extension and catalog).\n\
+         -- Columns and partitions come from the table's log; every query reads its latest snapshot.\n\
+         -- Check it with: SELECT count(*), min(event_time), max(event_time) FROM {table};\n\
+         -- The canned queries (trailpq query --name NAME --show-sql) run on this table unchanged.\n\
+         CREATE TABLE IF NOT EXISTS `{table}`\n\
+         USING delta\n\
+         LOCATION '{location}';\n",
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// A Delta table in Athena (engine version 3): a Glue table that points at the log.
+fn delta_athena(database: Option<&str>, table: &str, location: &str) -> String {
+    let qualified = match database {
+        Some(db) => format!("`{db}`.`{table}`"),
+        None => format!("`{table}`"),
+    };
+    format!(
+        "-- Athena table over the Delta table written by trailpq {version}: Athena reads the schema\n\
+         -- and partitions from the table's log, and each query its latest snapshot (no MSCK REPAIR,\n\
+         -- no partition projection). Read-only: trailpq writes the table.\n\
+         -- Check it with: SELECT count(*), min(event_time), max(event_time) FROM {qualified};\n\
+         CREATE EXTERNAL TABLE {qualified}\n\
+         LOCATION '{location}'\n\
+         TBLPROPERTIES ('table_type' = 'DELTA');\n",
         version = env!("CARGO_PKG_VERSION"),
     )
 }

@@ -32,9 +32,10 @@ pub async fn run(
     data: &str,
     predicate: Option<&str>,
     memory_limit: Option<usize>,
+    as_of: Option<&crate::table::delta::AsOf>,
     out: &mut dyn Write,
 ) -> Result<u64> {
-    let dataset = Dataset::open(data).await?;
+    let dataset = Dataset::open(data, as_of).await?;
     let files = dataset.files().await?;
     let by_day = dataset.partition_by.iter().any(|p| p == "event_date");
     // Files per day (`None`: no day partition, or events without a time).

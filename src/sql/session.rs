@@ -15,7 +15,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::{SessionConfig, SessionContext, col};
+use datafusion::prelude::{SessionConfig, SessionContext, cast as cast_to, col, ident};
 use futures::TryStreamExt;
 
 use super::catalog::Catalog;
@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::schema;
 use crate::store::Location;
 use crate::table::NULL_VALUE;
-use crate::table::{self, TABLE_DIR};
+use crate::table::delta::{self, AsOf};
+use crate::table::{self, TABLE_DIR, TableFormat};
 
 /// The table users query.
 pub const TABLE: &str = "cloudtrail";
@@ -36,11 +37,14 @@ pub const FILES_TABLE: &str = "trailpq.cloudtrail_files";
 pub const UNIQUE_TABLE: &str = "cloudtrail_unique";
 
 /// What was found at DATA.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Dataset {
     pub location: Location,
     /// Partition columns, outermost first, as found in the folder names.
     pub partition_by: Vec<String>,
+    /// A Delta table's snapshot (the latest, or the one `--as-of` asked for): everything this
+    /// dataset reads, its files and its rows, is that snapshot's. `None`: a Hive table.
+    pub snapshot: Option<Arc<deltalake::DeltaTable>>,
 }
 
 /// How a session sees the data.
@@ -55,12 +59,42 @@ pub struct SessionOptions {
     /// Memory for query execution, in bytes (beyond it, sorts and aggregations spill to disk);
     /// `None`: [`memory::default_limit`].
     pub memory_limit: Option<usize>,
+    /// A Delta table's earlier snapshot to read instead of the latest.
+    pub as_of: Option<AsOf>,
 }
 
 impl Dataset {
-    /// Finds the converted table at `data` (the DEST of a `convert`).
-    pub async fn open(data: &str) -> Result<Self> {
+    /// Finds the converted table at `data` (the DEST of a `convert`); for a Delta table, the
+    /// snapshot `as_of` names (`None`: the latest).
+    pub async fn open(data: &str, as_of: Option<&AsOf>) -> Result<Self> {
         let location = Location::parse(data)?;
+        // A store that refuses access is reported by the listing below, with its advice.
+        let meta = table::read_meta(&location).await.ok().flatten();
+        let delta = match &meta {
+            Some(meta) => meta.format == TableFormat::Delta,
+            // Copied without trailpq's bookkeeping: the log says.
+            None => delta::exists(&location).await.unwrap_or(false),
+        };
+        if delta {
+            let snapshot = delta::load(&location, as_of).await?;
+            let partition_by = snapshot
+                .snapshot()
+                .map_err(|e| Error::Failed(e.to_string()))?
+                .metadata()
+                .partition_columns()
+                .to_vec();
+            return Ok(Dataset {
+                location,
+                partition_by,
+                snapshot: Some(Arc::new(snapshot)),
+            });
+        }
+        if as_of.is_some() {
+            return Err(Error::Usage(format!(
+                "{data} is a Hive table, which keeps no earlier snapshots; --as-of reads Delta tables \
+                 (trailpq migrate {data} --to delta makes it one)"
+            )));
+        }
         let partition_by = match table::partition_columns(&location).await? {
             Some(names) => names,
             // An empty table still has its settings.
@@ -78,12 +112,22 @@ impl Dataset {
         Ok(Dataset {
             location,
             partition_by,
+            snapshot: None,
         })
     }
 
     /// The table's Parquet files, relative to DATA (`cloudtrail/…/part-….parquet`).
     pub async fn files(&self) -> Result<Vec<String>> {
-        Ok(table::parquet_files(&self.location).try_collect().await?)
+        match &self.snapshot {
+            Some(table) => Ok(table
+                .snapshot()
+                .map_err(|e| Error::Failed(e.to_string()))?
+                .log_data()
+                .into_iter()
+                .map(|file| format!("{TABLE_DIR}/{}", file.object_store_path().as_ref()))
+                .collect()),
+            None => Ok(table::parquet_files(&self.location).try_collect().await?),
+        }
     }
 
     /// How many Parquet files and partition folders the table has.
@@ -133,21 +177,26 @@ impl Dataset {
     /// typed (`event_date` a DATE; `account_id` and `region` strings) with Hive's NULL folder name
     /// read as NULL, and which holds only the days asked for.
     async fn register(&self, ctx: &SessionContext, options: &SessionOptions) -> Result<()> {
-        let url = ListingTableUrl::parse(self.location.table_url(&[TABLE_DIR]))?;
-        let listing = sorted_parquet().with_table_partition_cols(
-            self.partition_by
-                .iter()
-                .map(|name| (name.clone(), DataType::Utf8))
-                .collect(),
-        );
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(listing)
-            .with_schema(schema::arrow_schema());
         let internal = ctx
             .catalog("datafusion")
             .expect("the default catalog exists");
         internal.register_schema("trailpq", Arc::new(MemorySchemaProvider::new()))?;
-        ctx.register_table(FILES_TABLE, Arc::new(ListingTable::try_new(config)?))?;
+        match &self.snapshot {
+            Some(table) => self.register_delta(ctx, table).await?,
+            None => {
+                let url = ListingTableUrl::parse(self.location.table_url(&[TABLE_DIR]))?;
+                let listing = sorted_parquet().with_table_partition_cols(
+                    self.partition_by
+                        .iter()
+                        .map(|name| (name.clone(), DataType::Utf8))
+                        .collect(),
+                );
+                let config = ListingTableConfig::new(url)
+                    .with_listing_options(listing)
+                    .with_schema(schema::arrow_schema());
+                ctx.register_table(FILES_TABLE, Arc::new(ListingTable::try_new(config)?))?;
+            }
+        }
 
         let mut columns: Vec<String> = schema::COLUMNS
             .iter()
@@ -210,6 +259,39 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// Registers [`FILES_TABLE`] over a Delta snapshot, shaped as the Hive listing gives it: the
+    /// stored column types (Delta widens timestamps to microseconds) and partition values as
+    /// text, so that everything above reads both formats alike.
+    async fn register_delta(
+        &self,
+        ctx: &SessionContext,
+        table: &deltalake::DeltaTable,
+    ) -> Result<()> {
+        let failed = |e: deltalake::DeltaTableError| Error::Failed(e.to_string());
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(failed)?;
+        let provider = table.table_provider().await?;
+        ctx.register_table(DELTA_TABLE, provider)?;
+        let stored = schema::arrow_schema();
+        let mut columns: Vec<datafusion::prelude::Expr> = stored
+            .fields()
+            .iter()
+            .map(|f| cast_to(ident(f.name()), f.data_type().clone()).alias(f.name()))
+            .collect();
+        for name in &self.partition_by {
+            columns.push(cast_to(ident(name), DataType::Utf8).alias(name));
+        }
+        let view = ctx.table(DELTA_TABLE).await?.select(columns)?.into_view();
+        ctx.register_table(FILES_TABLE, view)?;
+        Ok(())
+    }
+}
+
+/// Where a Delta snapshot is registered, beneath [`FILES_TABLE`].
+const DELTA_TABLE: &str = "trailpq.cloudtrail_delta";
+
 /// The table's Parquet files, declared sorted the way every file is (see
 /// writer::parquet::encode), so an ORDER BY on that order merges files instead of sorting them.
 fn sorted_parquet() -> ListingOptions {
@@ -220,17 +302,16 @@ fn sorted_parquet() -> ListingOptions {
         .with_file_sort_order(vec![sort_order.to_vec()])
 }
 
-/// The rows of one partition folder (`cloudtrail/<folder>`, `files` Parquet files in it) in the
-/// table's order (time, then source and position), merged from its files, which are each sorted
-/// already: memory stays at a batch per file. Columns as stored.
-pub async fn merged_folder(
+/// The rows of one partition's files (`files`, relative to DEST) in the table's order (time, then
+/// source and position), merged from the files, which are each sorted already: memory stays at a
+/// batch per file. Columns as stored.
+pub async fn merged_files(
     location: &Location,
-    folder: &str,
-    files: usize,
+    files: &[String],
     memory_limit: usize,
 ) -> Result<SendableRecordBatchStream> {
     let config = SessionConfig::new()
-        .with_target_partitions(files.max(1))
+        .with_target_partitions(files.len().max(1))
         .with_batch_size(4096);
     let config = memory::configure(config, memory_limit);
     let runtime = memory::runtime(memory_limit)?;
@@ -239,8 +320,12 @@ pub async fn merged_folder(
         ctx.runtime_env()
             .register_object_store(base, location.store.clone());
     }
-    let url = ListingTableUrl::parse(location.table_url(&[TABLE_DIR, folder]))?;
-    let config = ListingTableConfig::new(url)
+    // The files named, not the folder: a Delta table's folder also holds files it no longer has.
+    let urls = files
+        .iter()
+        .map(|rel| ListingTableUrl::parse(location.display(&location.child(&[rel]))))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(sorted_parquet())
         .with_schema(schema::arrow_schema());
     ctx.register_table("part", Arc::new(ListingTable::try_new(config)?))?;
@@ -281,7 +366,7 @@ pub struct Session {
 impl Session {
     /// Opens DATA; `catalog` is the canned queries (see [`Catalog::with_dir`]).
     pub async fn open(data: &str, options: &SessionOptions, catalog: Catalog) -> Result<Self> {
-        let dataset = Dataset::open(data).await?;
+        let dataset = Dataset::open(data, options.as_of.as_ref()).await?;
         let ctx = dataset.context(options).await?;
         Ok(Session {
             dataset,
