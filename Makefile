@@ -4,6 +4,7 @@ CARGO      ?= cargo
 PYTHON     ?= python3
 TOOLS      := $(CURDIR)/.tools
 VENV       := $(CURDIR)/.venv
+VENV_DELTA := $(CURDIR)/.venv-delta
 S3S_FS     := $(TOOLS)/bin/s3s-fs
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN        := $(TARGET_DIR)/debug/trailpq
@@ -14,6 +15,7 @@ BENCH_RUNS ?= 3
 
 export TRAILPQ_S3S_FS := $(S3S_FS)
 export TRAILPQ_PYTHON := $(VENV)/bin/python
+export TRAILPQ_DELTA_PYTHON := $(VENV_DELTA)/bin/python
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all build demo test test-deps bench lint clean
@@ -43,7 +45,7 @@ demo: build
 test: test-deps
 	$(CARGO) test --locked --features test-hooks,slow-tests
 
-test-deps: $(S3S_FS) $(VENV)/.installed
+test-deps: $(S3S_FS) $(VENV)/.installed $(VENV_DELTA)/.installed
 
 # A real S3-protocol server for the object-store tests (pure Rust, checks SigV4 signatures).
 $(S3S_FS):
@@ -54,6 +56,12 @@ $(VENV)/.installed: requirements-test.txt
 	@command -v java >/dev/null || { echo "The Spark tests need Java 17 or later: install a JRE (e.g. apt install openjdk-17-jre-headless) and run make test again." >&2; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# Python deltalake and DuckDB 1.4.4 with its delta extension, to read Delta tables back.
+$(VENV_DELTA)/.installed: requirements-delta.txt
+	test -x $(VENV_DELTA)/bin/python || $(PYTHON) -m venv $(VENV_DELTA)
+	$(VENV_DELTA)/bin/pip install --quiet --disable-pip-version-check -r requirements-delta.txt
 	touch $@
 
 ## bench: trailpq against DuckDB on the same BENCH_EVENTS generated events, alternating runs in the

@@ -17,6 +17,7 @@ mod compact;
 mod computed;
 mod convert;
 mod credentials;
+mod delta;
 mod engines;
 mod faults;
 mod listing;
