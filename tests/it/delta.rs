@@ -67,7 +67,7 @@ fn count(data: &str, extra: &[&str], env: &[(String, String)]) -> u64 {
 /// The commits of a table's Delta log, by version: each a list of actions. Versions must be
 /// consecutive from 0.
 #[track_caller]
-fn log(table: &Path) -> Vec<Vec<Value>> {
+pub(crate) fn log(table: &Path) -> Vec<Vec<Value>> {
     let mut versions: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(table.join("_delta_log")) else {
         return Vec::new();
@@ -97,7 +97,7 @@ fn log(table: &Path) -> Vec<Vec<Value>> {
 /// Every application transaction in the log, as (app id, version): each appears once, and each
 /// app id's versions are 1, 2, 3, … in commit order (no checkpoint committed twice or skipped).
 #[track_caller]
-fn assert_transactions(log: &[Vec<Value>]) -> BTreeMap<String, i64> {
+pub(crate) fn assert_transactions(log: &[Vec<Value>]) -> BTreeMap<String, i64> {
     let mut last: BTreeMap<String, i64> = BTreeMap::new();
     for (version, commit) in log.iter().enumerate() {
         for action in commit {

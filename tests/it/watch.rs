@@ -362,32 +362,50 @@ fn sigterm_commits_and_acknowledges_the_batch_in_flight() {
 
 #[test]
 fn a_watcher_killed_mid_batch_loses_nothing_and_doubles_nothing() {
+    // Killed while committing (after the journal, after the first move), after the commit
+    // before acknowledging, and (kill -9) while gathering.
+    killed_mid_batch(
+        &[],
+        &[
+            "after-journal",
+            "after-first-move",
+            "watch-before-ack",
+            "kill",
+        ],
+    );
+}
+
+/// The same on a Delta table, killed around its Delta commit too: each batch is one Delta
+/// commit, never two.
+#[test]
+fn a_watcher_killed_mid_batch_on_a_delta_table_commits_each_batch_once() {
+    killed_mid_batch(
+        &["--table-format", "delta"],
+        &[
+            "before-delta-commit",
+            "after-delta-commit",
+            "watch-before-ack",
+            "kill",
+        ],
+    );
+}
+
+fn killed_mid_batch(format: &[&str], crashes: &[&str]) {
     crate::needs!(s3);
     crate::needs!(python);
     let world = World::new();
     let out = tempdir();
     let report_path = out.path().join("watch.json");
     let mut sent: Vec<&String> = Vec::new();
-    // Killed while committing (after the journal, after the first move), after the commit
-    // before acknowledging, and (kill -9) while gathering.
-    for (round, crash) in [
-        "after-journal",
-        "after-first-move",
-        "watch-before-ack",
-        "kill",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (round, crash) in crashes.iter().enumerate() {
         let batch: Vec<&String> = world.keys[round * 2..round * 2 + 2].iter().collect();
         let bodies: Vec<String> = batch.iter().map(|k| s3_event("trail", k)).collect();
         world.sqs.send(&world.queue, &bodies);
         sent.extend(batch);
         if *crash == "kill" {
-            let mut cmd = command(&world.watch_args(
-                &report_path,
-                &["--checkpoint", "1h", "--lease-seconds", "2"],
-            ));
+            let mut extra = vec!["--checkpoint", "1h", "--lease-seconds", "2"];
+            extra.extend(format);
+            let mut cmd = command(&world.watch_args(&report_path, &extra));
             cmd.envs(world.env());
             let mut child = cmd
                 .stdout(Stdio::null())
@@ -400,7 +418,9 @@ fn a_watcher_killed_mid_batch_loses_nothing_and_doubles_nothing() {
         } else {
             let mut env = world.env();
             env.push(("TRAILPQ_TEST_CRASH".into(), crash.to_string()));
-            let args = world.watch_args(&report_path, &["--drain", "--lease-seconds", "2"]);
+            let mut extra = vec!["--drain", "--lease-seconds", "2"];
+            extra.extend(format);
+            let args = world.watch_args(&report_path, &extra);
             let run = trailpq_env(&args, &env);
             assert_ne!(run.code, Some(0), "{crash}: {}", run.stderr);
             assert!(run.stderr.contains("simulated crash"), "{}", run.stderr);
@@ -415,6 +435,16 @@ fn a_watcher_killed_mid_batch_loses_nothing_and_doubles_nothing() {
             (world.records(&sent), sent.len() as u64),
             "after {crash}"
         );
+        if !format.is_empty() {
+            // One create, then one commit per batch that landed: each transaction once.
+            let log = crate::delta::log(&world.s3.bucket("lake").join("t/cloudtrail"));
+            let txns = crate::delta::assert_transactions(&log);
+            assert_eq!(
+                txns.get("trailpq-main"),
+                Some(&(log.len() as i64 - 1)),
+                "after {crash}"
+            );
+        }
     }
 }
 
