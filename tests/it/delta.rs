@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -132,13 +131,6 @@ fn active_files(log: &[Vec<Value>]) -> BTreeSet<String> {
     files
 }
 
-fn parquet_on_disk(table: &Path) -> usize {
-    files_under(table)
-        .iter()
-        .filter(|f| f.ends_with(".parquet"))
-        .count()
-}
-
 /// Convert, query, compact, time travel, vacuum, export and DDL on a local Delta table, with
 /// deltalake and DuckDB reading along.
 #[test]
@@ -199,7 +191,7 @@ fn delta_table_reads_alike_in_every_reader() {
 
     // Compaction is one commit that removes without changing data; the old files stay.
     let before = first.len();
-    let on_disk = parquet_on_disk(&table);
+    let on_disk = parquet_files_under(&table);
     trailpq(&["compact", &data]).expect(0);
     let compacted = log(&table);
     assert_eq!(compacted.len(), before + 1, "compaction is one commit");
@@ -216,7 +208,7 @@ fn delta_table_reads_alike_in_every_reader() {
     );
     let info = last.iter().find_map(|a| a.get("commitInfo")).unwrap();
     assert_eq!(info["operation"], "OPTIMIZE");
-    assert_eq!(parquet_on_disk(&table), on_disk + 3);
+    assert_eq!(parquet_files_under(&table), on_disk + 3);
     assert_eq!(count(&data, &[], &[]), expected);
     assert_eq!(
         read(&["count", path_str(&table)], &[])["rows"].as_u64(),
@@ -239,7 +231,7 @@ fn delta_table_reads_alike_in_every_reader() {
         "{}",
         vacuumed.stderr
     );
-    assert_eq!(parquet_on_disk(&table), 3);
+    assert_eq!(parquet_files_under(&table), 3);
     assert_eq!(active_files(&log(&table)).len(), 3);
     assert_eq!(count(&data, &[], &[]), expected);
     let duck = read(&["duckdb", path_str(&table)], &[]);
@@ -514,20 +506,7 @@ fn sigkill_during_delta_commits_loses_and_doubles_nothing() {
                 .times(1),
         );
         let mut child = lake.convert(&common).spawn().unwrap();
-        loop {
-            if lake.proxy.wait_held(Duration::from_millis(50)) {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success(), "round {round}: {status}");
-                break;
-            }
-        }
-        lake.proxy.clear();
-        lake.proxy.release();
+        kills += u32::from(lake.proxy.kill_when_held(&mut child, round));
         // Whatever was killed, the log is whole and no transaction is there twice.
         assert_transactions(&log(&lake.table_dir()));
     }

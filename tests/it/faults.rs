@@ -433,20 +433,7 @@ fn sigkill_at_random_moments_never_corrupts_the_table() {
         let mut cmd = command(&[&["convert", SOURCE, "--out", DEST, "-q"][..], &common].concat());
         cmd.envs(lake.env()).stderr(Stdio::null());
         let mut child: Child = cmd.spawn().unwrap();
-        loop {
-            if lake.proxy.wait_held(Duration::from_millis(50)) {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success(), "round {round}: {status}");
-                break;
-            }
-        }
-        lake.proxy.clear();
-        lake.proxy.release();
+        kills += u32::from(lake.proxy.kill_when_held(&mut child, round));
     }
     assert!(kills >= 10, "only {kills} runs were killed");
     let (run, _) = lake.convert(&common);
@@ -498,20 +485,7 @@ fn sigkill_during_compaction_loses_nothing() {
         lake.proxy
             .add(Rule::new(None, None, Fault::Hold).skip(k).times(1));
         let mut child: Child = compact(&lake.env()).spawn().unwrap();
-        loop {
-            if lake.proxy.wait_held(Duration::from_millis(50)) {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success(), "round {round}: {status}");
-                break;
-            }
-        }
-        lake.proxy.clear();
-        lake.proxy.release();
+        kills += u32::from(lake.proxy.kill_when_held(&mut child, round));
         // Whatever was killed, a reader finds every record.
         let run = trailpq_env(&["export", DEST], &lake.s3.env()).expect(0);
         let seen: HashSet<String> = run
@@ -535,15 +509,6 @@ fn sigkill_during_compaction_loses_nothing() {
         files(&lake)
     );
     lake.assert_exact();
-}
-
-/// How many Parquet files are under `dir`.
-#[cfg(feature = "test-hooks")]
-fn parquet_files_under(dir: &Path) -> usize {
-    files_under(dir)
-        .iter()
-        .filter(|f| f.ends_with(".parquet"))
-        .count()
 }
 
 /// Two converts at once: one works, the other says who holds DEST, or waits for it.

@@ -339,6 +339,14 @@ pub fn assert_reconciles(report: &serde_json::Value) {
     assert_eq!(rows, n("records_written"), "rows in output files");
 }
 
+/// How many Parquet files are under `dir`.
+pub fn parquet_files_under(dir: &Path) -> usize {
+    files_under(dir)
+        .iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .count()
+}
+
 /// Every file under `dir`, relative to it, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {

@@ -185,6 +185,26 @@ impl Proxy {
     }
 
     /// Lets every held request go on.
+    /// Kills `child` (SIGKILL) as soon as a request is held, or waits for it to end well: whether
+    /// it was killed. Then the rules go and the held request is let through, late, as a request
+    /// in flight when its process died.
+    pub fn kill_when_held(&self, child: &mut std::process::Child, round: u32) -> bool {
+        let killed = loop {
+            if self.wait_held(Duration::from_millis(50)) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break true;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "round {round}: {status}");
+                break false;
+            }
+        };
+        self.clear();
+        self.release();
+        killed
+    }
+
     pub fn release(&self) {
         let mut state = self.shared.state.lock().unwrap();
         state.released += 1;
