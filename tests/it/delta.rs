@@ -214,6 +214,9 @@ fn delta_table_reads_alike_in_every_reader() {
         read(&["count", path_str(&table)], &[])["rows"].as_u64(),
         Some(expected)
     );
+    let duck = read(&["duckdb", path_str(&table)], &[]);
+    assert_eq!(duck["rows"].as_u64(), Some(expected));
+    assert_eq!(duck["event_ids"].as_u64(), Some(expected));
     let before_compaction = (before - 1).to_string();
     assert_eq!(
         count(&data, &["--as-of", &before_compaction], &[]),
