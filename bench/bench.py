@@ -15,6 +15,10 @@ shape, trailpq --threads 1; medians of wall seconds, records/s, MB/s of uncompre
 RSS and output bytes, and the ratios against the faster DuckDB set-up. Then trailpq on a tenth of
 the events, to show its peak RSS does not grow with the input.
 
+Delta commits: the tenth of the events converted with a checkpoint every 8 MB of input into a Hive
+table and into a Delta table (`--table-format delta`), alternating; the difference in wall time per
+checkpoint is what a Delta commit costs (footers read for statistics, the log read and written).
+
 Queries: every canned query, through `trailpq query` (the whole process: start, listing, footers,
 execution) and through DuckDB in-process on the same files (the view `trailpq ddl duckdb` prints,
 the SQL `trailpq query --show-sql` prints); medians of R runs, row counts compared, and the
@@ -68,10 +72,10 @@ def generate(binary, events, out, scale=1):
     return folder
 
 
-def trailpq_convert(binary, source, dest, threads=None):
+def trailpq_convert(binary, source, dest, threads=None, extra=()):
     shutil.rmtree(dest, ignore_errors=True)
     report = Path(f"{dest}.report.json")
-    args = [binary, "convert", source, "--out", dest, "--report", report, "--quiet"]
+    args = [binary, "convert", source, "--out", dest, "--report", report, "--quiet", *extra]
     if threads:
         args += ["--threads", str(threads)]
     wall, rss, _ = run_measured(args)
@@ -82,6 +86,7 @@ def trailpq_convert(binary, source, dest, threads=None):
         "json_bytes": r["json_bytes"],
         "peak_rss": rss,
         "output_bytes": r["output_bytes"],
+        "checkpoints": r["checkpoints"],
     }
 
 
@@ -193,6 +198,30 @@ def bench_convert(binary, out, events, runs, scale, threads_1):
     return result
 
 
+def bench_delta(binary, out, events, runs, every="8MB"):
+    """What a Delta commit costs: the tenth of the events converted with a checkpoint every
+    `every` of input, into a Hive table and into a Delta table, R alternating runs each."""
+    small = generate(binary, events // 10, out, 1)
+    checkpoint = ["--checkpoint", every]
+    hive, delta = [], []
+    for i in range(runs):
+        hive.append(trailpq_convert(binary, small, out / "lake-hive-cp", extra=checkpoint))
+        delta.append(trailpq_convert(binary, small, out / "lake-delta-cp",
+                                     extra=[*checkpoint, "--table-format", "delta"]))
+        print(f"  run {i + 1}/{runs}: hive {hive[-1]['seconds']:.2f} s, delta {delta[-1]['seconds']:.2f} s",
+              flush=True)
+    h, d = rates(median_of(hive)), rates(median_of(delta))
+    per = (d["seconds"] - h["seconds"]) / max(d["checkpoints"], 1)
+    print(f"\nDelta commits: {d['records']:,} events, a checkpoint every {every} of input "
+          f"({d['checkpoints']:.0f} checkpoints), medians of {runs} alternating runs:")
+    show("trailpq hive", h)
+    show("trailpq delta", d)
+    print(f"  delta / hive wall: {d['seconds'] / h['seconds']:.3f}; "
+          f"{per * 1000:.0f} ms more per checkpoint; peak RSS delta / hive "
+          f"{d['peak_rss'] / h['peak_rss']:.2f}")
+    return {"hive": h, "delta": d, "seconds_per_checkpoint": per}
+
+
 def bench_queries(binary, lake, runs):
     import duckdb
 
@@ -253,6 +282,7 @@ def main():
     figures["convert_larger_records"] = bench_convert(
         binary, out, a.events, a.runs, a.larger_scale, threads_1=False
     )
+    figures["delta_commits"] = bench_delta(binary, out, a.events, a.runs)
     if not a.skip_queries:
         figures.update(bench_queries(binary, out / "lake-full", a.runs))
     path = Path(a.json) if a.json else out / "bench.json"
