@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
-use crate::common::proxy::{Fault, Proxy, Rule};
+use crate::common::proxy::{Fault, Op, Proxy, Rule};
 use crate::common::reference::records_under;
 use crate::common::s3::S3Server;
 use crate::common::*;
@@ -555,6 +555,44 @@ fn sigkill_during_delta_commits_loses_and_doubles_nothing() {
         let py = read(&["count", path_str(&dest.join("cloudtrail"))], &[]);
         assert_eq!(py["rows"].as_u64(), Some(expected), "{point}");
     }
+}
+
+/// Delta commits whose answers are lost (the object was written, the client never heard) or
+/// refused for a while: each checkpoint still lands once, as one version.
+#[test]
+#[cfg(feature = "slow-tests")]
+fn lost_and_refused_delta_commits_land_once() {
+    crate::needs!(s3);
+    needs_delta!();
+    let lake = Lake::new(600, 2, 77);
+    let commits = |fault| Rule::new(Some(Op::Put), Some("/_delta_log/0"), fault);
+    lake.proxy.add(commits(Fault::LoseAnswer).skip(1).times(3));
+    lake.proxy.add(commits(Fault::Status(503)).skip(6).times(2));
+    let run = lake.convert(&["--checkpoint", "20KB"]).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    lake.proxy.clear();
+    let faults: Vec<Fault> = lake
+        .proxy
+        .requests()
+        .iter()
+        .filter_map(|r| r.fault)
+        .collect();
+    assert_eq!(
+        faults.iter().filter(|f| **f == Fault::LoseAnswer).count(),
+        3
+    );
+    assert_eq!(
+        faults.iter().filter(|f| **f == Fault::Status(503)).count(),
+        2
+    );
+    let log = log(&lake.table_dir());
+    let txns = assert_transactions(&log);
+    assert_eq!(txns.get("trailpq-main"), Some(&(log.len() as i64 - 1)));
+    lake.assert_exact();
 }
 
 /// `migrate --to delta` makes a Hive table written by this version a Delta table without
