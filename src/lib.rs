@@ -14,7 +14,8 @@
 //! - `time`: CloudTrail times and the days of `--since`/`--until`;
 //! - `flatten`: records into typed Arrow rows, nothing lost;
 //! - `writer`: the partitioned, sorted Parquet writer;
-//! - `table`: DEST's layout, lease, checkpoint commits, converted-sources state;
+//! - `table`: DEST's layout, lease, checkpoint commits, converted-sources state, and the Delta
+//!   log of Delta tables;
 //! - `convert`: the convert command, tying the above together; `report` and `progress` its
 //!   report and progress bar;
 //! - `digest` and `verify`: CloudTrail digests and log-file integrity validation;

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! DEST/cloudtrail/<partitions>/part-<run>-<n>.parquet      the table; readers look only here
+//! DEST/cloudtrail/_delta_log/<version>.json                a Delta table's log (delta.rs)
 //! DEST/_trailpq/table.json                                 partition columns, schema and layout
 //! DEST/_trailpq/lease/<name>.json (object stores)          who may write now (lease.rs)
 //! DEST/_trailpq/lease/<name>.lock (local folders)
