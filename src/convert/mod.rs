@@ -33,7 +33,7 @@ use crate::store::Location;
 use crate::table::commit::Checkpoint;
 use crate::table::lease::LeaseOptions;
 use crate::table::state::{self, ScopeState, SourceEntry};
-use crate::table::{Dest, LAYOUT_VERSION, MAIN_LEASE, OpenOptions, TableFormat, TableMeta};
+use crate::table::{Dest, MAIN_LEASE, OpenOptions, TableFormat, TableMeta};
 use crate::writer::partition::PartitionSpec;
 use crate::writer::{PartitionWriter, WriterConfig};
 use job::{Job, Outcome};
@@ -333,14 +333,15 @@ async fn convert(
     if let Some(existing) = &existing {
         check_partitioning(existing, options)?;
     }
+    let format = existing
+        .map(|m| m.format)
+        .or(options.table_format)
+        .unwrap_or_default();
     let meta = TableMeta {
         partition_by: report.partition_by.clone(),
         schema_version: crate::schema::SCHEMA_VERSION.into(),
-        layout: LAYOUT_VERSION,
-        format: existing
-            .map(|m| m.format)
-            .or(options.table_format)
-            .unwrap_or_default(),
+        layout: format.layout(),
+        format,
     };
     report.table_format = meta.format.name().to_string();
 

@@ -644,6 +644,7 @@ pub async fn migrate(
         crate::hooks::crash_point("before-delta-migrate");
         let meta = TableMeta {
             format: super::TableFormat::Delta,
+            layout: super::DELTA_LAYOUT,
             ..meta
         };
         convert_hive(&loc, &meta, &files).await?;

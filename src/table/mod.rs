@@ -50,6 +50,10 @@ pub const NULL_VALUE: &str = "__HIVE_DEFAULT_PARTITION__";
 pub const META_DIR: &str = "_trailpq";
 /// The version of the bookkeeping layout this build writes (1: one record per run, read whole).
 pub const LAYOUT_VERSION: u32 = 2;
+/// The layout of Delta tables: the same bookkeeping, numbered past what trailpq knew before Delta
+/// tables, so that such a build refuses to write into one (it would take it for Hive folders, and
+/// its compaction would delete files the Delta log still names).
+pub const DELTA_LAYOUT: u32 = 3;
 /// The lease of an ordinary (unsharded) convert.
 pub const MAIN_LEASE: &str = "main";
 
@@ -82,6 +86,14 @@ impl TableFormat {
         match self {
             TableFormat::Hive => "hive",
             TableFormat::Delta => "delta",
+        }
+    }
+
+    /// The bookkeeping layout this build writes for a table of this format.
+    pub fn layout(self) -> u32 {
+        match self {
+            TableFormat::Hive => LAYOUT_VERSION,
+            TableFormat::Delta => DELTA_LAYOUT,
         }
     }
 }
@@ -246,7 +258,7 @@ impl Dest {
             Some(meta) if meta.layout < LAYOUT_VERSION => {
                 Some(migrate::run(self, meta, opened).await?)
             }
-            Some(meta) if meta.layout > LAYOUT_VERSION => {
+            Some(meta) if meta.layout > meta.format.layout() => {
                 return Err(CommitError::Corrupt(format!(
                     "{} was written by a newer trailpq (layout {}); upgrade trailpq to convert into it",
                     self.loc.given, meta.layout
@@ -298,7 +310,7 @@ impl Dest {
         let meta = TableMeta {
             partition_by,
             schema_version: crate::schema::SCHEMA_VERSION.into(),
-            layout: LAYOUT_VERSION,
+            layout: format.layout(),
             format,
         };
         put_json(&self.loc, &path, &meta).await?;

@@ -152,6 +152,13 @@ fn delta_table_reads_alike_in_every_reader() {
     run.expect(0);
     assert_eq!(report["table_format"], "delta");
     assert_eq!(report["records_written"].as_u64(), Some(expected));
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(dest.join("_trailpq/table.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (&meta["format"], &meta["layout"]),
+        (&"delta".into(), &3.into())
+    );
 
     // The log: a create, then one commit per checkpoint, each with the lease's transaction.
     let first = log(&table);
@@ -653,6 +660,8 @@ fn migrate_makes_a_hive_table_delta_in_place() {
         serde_json::from_str(&std::fs::read_to_string(dest.join("_trailpq/table.json")).unwrap())
             .unwrap();
     assert_eq!(table_json["format"], "delta");
+    // Numbered past the layouts a trailpq from before Delta knows: it refuses to write here.
+    assert_eq!(table_json["layout"], 3);
     // Not a file rewritten: the same Parquet files, now named by the log.
     let parquet: Vec<String> = files_before
         .into_iter()
