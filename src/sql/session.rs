@@ -119,13 +119,7 @@ impl Dataset {
     /// The table's Parquet files, relative to DATA (`cloudtrail/…/part-….parquet`).
     pub async fn files(&self) -> Result<Vec<String>> {
         match &self.snapshot {
-            Some(table) => Ok(table
-                .snapshot()
-                .map_err(|e| Error::Failed(e.to_string()))?
-                .log_data()
-                .into_iter()
-                .map(|file| format!("{TABLE_DIR}/{}", file.object_store_path().as_ref()))
-                .collect()),
+            Some(table) => Ok(delta::snapshot_files(&self.location, table)?),
             None => Ok(table::parquet_files(&self.location).try_collect().await?),
         }
     }

@@ -172,17 +172,29 @@ pub async fn txn_version(loc: &Location, lease: &str) -> Result<i64, CommitError
         return Ok(0);
     }
     let table = load(loc, None).await?;
+    Ok(last_txn(loc, &table, &app_id(lease)).await?.unwrap_or(0))
+}
+
+/// The last transaction number of `app_id` in a snapshot.
+async fn last_txn(
+    loc: &Location,
+    table: &DeltaTable,
+    app_id: &str,
+) -> Result<Option<i64>, CommitError> {
     let snapshot = table.snapshot().map_err(|e| delta_error(loc, e))?;
-    Ok(snapshot
-        .transaction_version(table.log_store().as_ref(), app_id(lease))
+    snapshot
+        .transaction_version(table.log_store().as_ref(), app_id)
         .await
-        .map_err(|e| delta_error(loc, e))?
-        .unwrap_or(0))
+        .map_err(|e| delta_error(loc, e))
 }
 
 /// The table's files in the latest snapshot, relative to DEST (`cloudtrail/…/part-….parquet`).
 pub async fn files(loc: &Location) -> Result<Vec<String>, CommitError> {
-    let table = load(loc, None).await?;
+    snapshot_files(loc, &load(loc, None).await?)
+}
+
+/// The files of a loaded snapshot, relative to DEST.
+pub fn snapshot_files(loc: &Location, table: &DeltaTable) -> Result<Vec<String>, CommitError> {
     let snapshot = table.snapshot().map_err(|e| delta_error(loc, e))?;
     Ok(snapshot
         .log_data()
@@ -373,11 +385,7 @@ async fn committed(
     table: &DeltaTable,
     txn: &DeltaTxn,
 ) -> Result<bool, CommitError> {
-    let snapshot = table.snapshot().map_err(|e| delta_error(loc, e))?;
-    let version = snapshot
-        .transaction_version(table.log_store().as_ref(), &txn.app_id)
-        .await
-        .map_err(|e| delta_error(loc, e))?;
+    let version = last_txn(loc, table, &txn.app_id).await?;
     Ok(version.is_some_and(|v| v >= txn.version))
 }
 
