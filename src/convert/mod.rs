@@ -261,7 +261,7 @@ async fn open_and_convert(
     let result = if options.dry_run {
         report.dry_run = true;
         if let Some(meta) = crate::table::read_meta(&dest_loc).await? {
-            check_partitioning(&meta, options)?;
+            check_table(&meta, options)?;
         }
         convert(report, None, dest_loc, found, stats.clone(), options).await
     } else {
@@ -289,7 +289,9 @@ async fn open_and_convert(
     result
 }
 
-fn check_partitioning(existing: &TableMeta, options: &ConvertOptions) -> Result<()> {
+/// An existing table must be asked for as it is: its format (when one is asked for) and its
+/// partitioning.
+fn check_table(existing: &TableMeta, options: &ConvertOptions) -> Result<()> {
     match options.table_format {
         Some(asked) if asked != existing.format => {
             let advice = match asked {
@@ -331,7 +333,7 @@ async fn convert(
 ) -> Result<()> {
     let existing = dest.and_then(|d| d.table_meta());
     if let Some(existing) = &existing {
-        check_partitioning(existing, options)?;
+        check_table(existing, options)?;
     }
     let format = existing
         .map(|m| m.format)
