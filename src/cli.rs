@@ -44,7 +44,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Convert CloudTrail logs (S3 prefixes, folders, files) into Hive-partitioned Parquet
+    /// Convert CloudTrail logs (S3 prefixes, folders, files) into partitioned Parquet (Hive or Delta)
     Convert(ConvertArgs),
     /// Write the original CloudTrail records back out as NDJSON, rebuilt from the Parquet
     Export(ExportArgs),
