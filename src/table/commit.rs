@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::delta::{self, DeltaTxn};
 use super::io::{
-    CONCURRENCY, delete, delete_all, get_json, list, meta_path, now, put_json, set_aside,
+    CONCURRENCY, delete, delete_all, files_in, get_json, meta_path, now, put_json, set_aside,
     store_error, subfolders, tidy_local,
 };
 use super::lease::{Lease, LeaseOptions};
@@ -289,7 +289,7 @@ pub(super) async fn recover(
     lease: &str,
     opened: &mut Opened,
 ) -> Result<(), CommitError> {
-    for path in list(loc, &journal_dir(loc, lease)).await? {
+    for path in files_in(loc, &journal_dir(loc, lease)).await? {
         let journal = match get_json::<Journal>(loc, &path).await {
             Ok(Some(journal)) => journal,
             Ok(None) => continue,

@@ -99,6 +99,21 @@ pub(super) async fn list(loc: &Location, prefix: &Path) -> Result<Vec<Path>, Com
     Ok(paths)
 }
 
+/// The objects right in a folder (not in its subfolders), sorted. The lease, journal and state
+/// folders are flat; a delimiter listing asks for that folder only, which a store answering from
+/// a disk (a local DEST, s3s-fs) reads alone instead of walking the subtree, and s3s-fs the
+/// whole bucket.
+pub(super) async fn files_in(loc: &Location, folder: &Path) -> Result<Vec<Path>, CommitError> {
+    let listed = loc
+        .store
+        .list_with_delimiter(Some(folder))
+        .await
+        .map_err(|e| store_error(loc, folder, &e))?;
+    let mut paths: Vec<Path> = listed.objects.into_iter().map(|m| m.location).collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// The names of the folders right under a prefix.
 pub(super) async fn subfolders(loc: &Location, prefix: &Path) -> Result<Vec<String>, CommitError> {
     let listed = loc

@@ -25,7 +25,7 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersio
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
-use super::io::{list, meta_path, now, store_error};
+use super::io::{files_in, meta_path, now, store_error};
 use super::{CommitError, Opened};
 use crate::store::Location;
 
@@ -303,7 +303,7 @@ pub fn conflicts(a: &str, b: &str) -> bool {
 /// The holders of other leases on DEST that conflict with `ours` and are held now.
 pub async fn conflicting_holders(loc: &Location, ours: &str) -> Result<Vec<String>, CommitError> {
     let mut held = Vec::new();
-    for path in list(loc, &meta_path(loc, "lease")).await? {
+    for path in files_in(loc, &meta_path(loc, "lease")).await? {
         let Some(name) = lease_name(&path) else {
             continue;
         };

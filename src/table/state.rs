@@ -26,7 +26,9 @@ use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::CommitError;
-use super::io::{CONCURRENCY, delete, get_json, list, meta_path, put_json, set_aside, subfolders};
+use super::io::{
+    CONCURRENCY, delete, files_in, get_json, meta_path, put_json, set_aside, subfolders,
+};
 use crate::store::Location;
 
 /// Where a lease's incremental listing resumes: per region folder of the CloudTrail layout
@@ -140,7 +142,7 @@ pub fn segment_path(loc: &Location, scope: &str, run_id: &str, checkpoint: u32) 
 
 /// Reads what is recorded for one scope.
 pub async fn load(loc: &Location, scope: &str) -> Result<ScopeState, CommitError> {
-    let segments = list(loc, &scope_dir(loc, scope)).await?;
+    let segments = files_in(loc, &scope_dir(loc, scope)).await?;
     let read: Vec<Result<Option<Segment>, CommitError>> = futures::stream::iter(segments.clone())
         .map(|path| async move { get_json::<Segment>(loc, &path).await })
         .buffered(CONCURRENCY)
