@@ -12,13 +12,14 @@ DEMO_OUT   := demo-out
 BENCH_OUT  := bench-out
 BENCH_EVENTS ?= 2000000
 BENCH_RUNS ?= 3
+TEST_FEATURES := test-hooks,slow-tests
 
 export TRAILPQ_S3S_FS := $(S3S_FS)
 export TRAILPQ_PYTHON := $(VENV)/bin/python
 export TRAILPQ_DELTA_PYTHON := $(VENV_DELTA)/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build demo test test-deps bench lint clean
+.PHONY: all build demo test test-ready test-build test-deps bench lint clean
 
 all: build
 
@@ -41,15 +42,24 @@ demo: build
 	@echo
 	@echo "== More: $(BIN) query --list; $(BIN) shell $(DEMO_OUT); $(BIN) ddl duckdb $(DEMO_OUT)"
 
-## test: install what the tests need, then run them all
-test: test-deps
-	$(CARGO) test --locked --features test-hooks,slow-tests
+## test: install what the tests need while the tests build, then run them all
+test: test-ready
+	$(CARGO) test --locked --features $(TEST_FEATURES)
+
+# The tools the tests need install while the tests build: the build leaves a core idle for
+# minutes at a time (one crate alone at the end of a chain), and pip mostly waits on the network.
+# MAKEFLAGS is cleared for cargo, which would otherwise share make's three job slots with pip.
+test-ready:
+	+$(MAKE) --no-print-directory -j3 test-deps test-build
+
+test-build:
+	MAKEFLAGS= $(CARGO) test --locked --features $(TEST_FEATURES) --no-run
 
 test-deps: $(S3S_FS) $(VENV)/.installed $(VENV_DELTA)/.installed
 
 # A real S3-protocol server for the object-store tests (pure Rust, checks SigV4 signatures).
 $(S3S_FS):
-	$(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
+	MAKEFLAGS= $(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
 
 # Real DuckDB, pyarrow and Spark, to read the output back.
 $(VENV)/.installed: requirements-test.txt
