@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStoreExt, PutPayload};
+use object_store::{ListResult, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use super::{CommitError, META_DIR};
@@ -104,30 +104,34 @@ pub(super) async fn list(loc: &Location, prefix: &Path) -> Result<Vec<Path>, Com
 /// a disk (a local DEST, s3s-fs) reads alone instead of walking the subtree, and s3s-fs the
 /// whole bucket.
 pub(super) async fn files_in(loc: &Location, folder: &Path) -> Result<Vec<Path>, CommitError> {
-    let listed = loc
-        .store
-        .list_with_delimiter(Some(folder))
-        .await
-        .map_err(|e| store_error(loc, folder, &e))?;
-    let mut paths: Vec<Path> = listed.objects.into_iter().map(|m| m.location).collect();
+    let mut paths: Vec<Path> = one_level(loc, folder)
+        .await?
+        .objects
+        .into_iter()
+        .map(|m| m.location)
+        .collect();
     paths.sort();
     Ok(paths)
 }
 
 /// The names of the folders right under a prefix.
 pub(super) async fn subfolders(loc: &Location, prefix: &Path) -> Result<Vec<String>, CommitError> {
-    let listed = loc
-        .store
-        .list_with_delimiter(Some(prefix))
-        .await
-        .map_err(|e| store_error(loc, prefix, &e))?;
-    let mut names: Vec<String> = listed
+    let mut names: Vec<String> = one_level(loc, prefix)
+        .await?
         .common_prefixes
         .iter()
         .filter_map(|p| p.filename().map(str::to_string))
         .collect();
     names.sort();
     Ok(names)
+}
+
+/// One level of a folder: its objects and its subfolders.
+async fn one_level(loc: &Location, folder: &Path) -> Result<ListResult, CommitError> {
+    loc.store
+        .list_with_delimiter(Some(folder))
+        .await
+        .map_err(|e| store_error(loc, folder, &e))
 }
 
 /// Deletes an object; one already gone is not an error, so every cleanup is safe to repeat.
