@@ -19,7 +19,7 @@ export TRAILPQ_PYTHON := $(VENV)/bin/python
 export TRAILPQ_DELTA_PYTHON := $(VENV_DELTA)/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build demo test test-ready test-build test-deps bench lint clean
+.PHONY: all build demo test test-ready test-deps bench lint clean
 
 all: build
 
@@ -46,20 +46,19 @@ demo: build
 test: test-ready
 	$(CARGO) test --locked --features $(TEST_FEATURES)
 
-# The tools the tests need install while the tests build: the build leaves a core idle for
-# minutes at a time (one crate alone at the end of a chain), and pip mostly waits on the network.
-# MAKEFLAGS is cleared for cargo, which would otherwise share make's three job slots with pip.
+# The tools the tests need install while the tests build, at the lowest priority: the build
+# leaves a core idle for minutes at a time (one crate alone at the end of a chain), and the
+# whole of CI is otherwise CPU-bound, so they must not slow the build's longest chain.
 test-ready:
-	+$(MAKE) --no-print-directory -j3 test-deps test-build
-
-test-build:
-	MAKEFLAGS= $(CARGO) test --locked --features $(TEST_FEATURES) --no-run
+	nice -n 19 $(MAKE) --no-print-directory test-deps & deps=$$!; \
+	$(CARGO) test --locked --features $(TEST_FEATURES) --no-run; built=$$?; \
+	wait $$deps && exit $$built
 
 test-deps: $(S3S_FS) $(VENV)/.installed $(VENV_DELTA)/.installed
 
 # A real S3-protocol server for the object-store tests (pure Rust, checks SigV4 signatures).
 $(S3S_FS):
-	MAKEFLAGS= $(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
+	$(CARGO) install s3s-fs --version 0.14.1 --features binary --locked --root $(TOOLS)
 
 # Real DuckDB, pyarrow and Spark, to read the output back.
 $(VENV)/.installed: requirements-test.txt
