@@ -341,8 +341,14 @@ mod pty {
                     .rsplit(')')
                     .next()
                     .and_then(|s| s.split_whitespace().nth(1));
+                // The shell, not a `query` of the same lake that a test running beside this one
+                // started (and that may be gone by the time its memory is read).
                 let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                parent == Some(me.as_str()) && String::from_utf8_lossy(&cmdline).contains(needle)
+                let cmdline = String::from_utf8_lossy(&cmdline);
+                let args: Vec<&str> = cmdline.split('\0').collect();
+                parent == Some(me.as_str())
+                    && args.get(1) == Some(&"shell")
+                    && args.contains(&needle)
             })
             .expect("the shell's process")
     }
